@@ -1,0 +1,91 @@
+# NHS procurement portal — developer and CI entry points.
+#
+#   make run     build the front-end assets and start the portal on :8080
+#   make test    run every Go test (PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
+#   make lint    gofmt, go vet and staticcheck
+#   make build   produce bin/portal
+#
+# Only Go and Node.js/npm are needed; everything else is fetched on demand.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := build
+
+GO          ?= go
+NPM         ?= npm
+BIN         := bin/portal
+IMAGE       ?= nhs-procurement-portal
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# Every .go file of ours (not node_modules, .git or generated folders).
+GO_FILES := find . \( -path ./node_modules -o -path ./.git -o -path ./bin -o -path ./data \) -prune -o -name '*.go' -type f -print
+
+GOTEST_FLAGS ?= -count=1 -p 2 -timeout 30m
+PKGS         ?= ./...
+
+# nhsuk-frontend's compiled files, copied (not committed) into static/nhsuk/.
+NHSUK_SRC := node_modules/nhsuk-frontend/dist/nhsuk
+NHSUK_DST := static/nhsuk
+# npm (ci|install) rewrites node_modules/.package-lock.json, so it marks an install.
+NPM_STAMP    := node_modules/.package-lock.json
+# Hidden names: //go:embed skips files and folders starting with "." .
+ASSETS_STAMP := $(NHSUK_DST)/.stamp
+ASSETS_TMP   := static/.nhsuk.tmp
+
+.PHONY: assets build run test lint fmt bench docker clean
+
+## assets: install npm packages if needed and copy nhsuk-frontend into static/nhsuk
+assets: $(ASSETS_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(ASSETS_STAMP): $(NPM_STAMP)
+	@rm -rf $(ASSETS_TMP)
+	@mkdir -p $(ASSETS_TMP)
+	cp $(NHSUK_SRC)/nhsuk-frontend.min.css $(NHSUK_SRC)/nhsuk-frontend.min.js $(ASSETS_TMP)/
+	cp -R $(NHSUK_SRC)/assets $(ASSETS_TMP)/assets
+	@touch $(ASSETS_TMP)/.stamp
+	@rm -rf $(NHSUK_DST)
+	@mv $(ASSETS_TMP) $(NHSUK_DST)
+
+## build: compile the portal into bin/portal (static binary, no cgo)
+build: assets
+	@mkdir -p $(dir $(BIN))
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/portal
+
+## run: start the portal locally (it migrates and loads demo data on first start)
+run: assets
+	@mkdir -p data
+	$(GO) run ./cmd/portal serve
+
+## test: run all Go tests
+test: assets
+	$(GO) test $(GOTEST_FLAGS) $(PKGS)
+
+## lint: formatting, vet and staticcheck
+lint: assets
+	@unformatted="$$($(GO_FILES) | xargs -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt: these files need formatting (run 'make fmt'):"; echo "$$unformatted"; exit 1; \
+	fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+## fmt: rewrite Go files with gofmt
+fmt:
+	$(GO_FILES) | xargs -r gofmt -w
+
+## bench: run the Go benchmarks
+bench: assets
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## docker: build the container image
+docker:
+	docker build -t $(IMAGE) .
+
+## clean: remove build outputs and generated assets (keeps node_modules and data/)
+clean:
+	rm -rf bin $(NHSUK_DST) $(ASSETS_TMP) coverage.out coverage.html

@@ -1,0 +1,239 @@
+// Package app wires the portal together from one Config: database, audit
+// log, role rules, identity providers and the web server. The command and
+// the end-to-end tests both build the portal through it, so tests run the
+// same wiring as production.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	portal "github.com/nhsprocure/portal"
+	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/auth"
+	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/clock"
+	"github.com/nhsprocure/portal/internal/config"
+	"github.com/nhsprocure/portal/internal/devidp"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/web"
+)
+
+// DevProviderID is the built-in development provider's ID in URLs.
+const DevProviderID = "dev"
+
+// Options are what tests may replace; the zero value is production's.
+type Options struct {
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// HTTPClient is used to reach identity providers.
+	HTTPClient *http.Client
+	// DevUsers, when set, replaces the development provider's user list
+	// (tests use it to hand out particular claims).
+	DevUsers func(ctx context.Context) ([]devidp.User, error)
+}
+
+// App is a wired portal.
+type App struct {
+	Config config.Config
+	DB     *store.DB
+	Audit  *audit.Log
+	Authz  *authz.Authorizer
+	Orgs   *orgs.Service
+	Auth   *auth.Authenticator
+	Server *web.Server
+	DevIdP *devidp.Provider
+	Clock  clock.Clock
+	Log    *slog.Logger
+}
+
+// Open connects to the database and applies pending migrations.
+func Open(cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(cfg.DatabaseURL, log)
+	if err != nil {
+		return nil, err
+	}
+	n, err := db.Migrate(context.Background())
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		log.Info("migrations applied", "count", n)
+	}
+	return db, nil
+}
+
+// New builds the portal on an open, migrated database.
+func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*App, error) {
+	if opt.Clock == nil {
+		opt.Clock = clock.System{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{Config: cfg, DB: db, Clock: opt.Clock, Log: opt.Logger}
+	a.Audit = &audit.Log{Clock: opt.Clock}
+	var err error
+	if cfg.SessionKey == nil {
+		if cfg.SessionKey, err = developmentSessionKey(cfg.DataDir); err != nil {
+			return nil, err
+		}
+		a.Config.SessionKey = cfg.SessionKey
+	}
+	if cfg.DemoData {
+		n, err := orgs.SeedDemo(ctx, db.DB, a.Audit, opt.Clock.Now(), DevIssuer(cfg))
+		if err != nil {
+			return nil, fmt.Errorf("load demo data: %w", err)
+		}
+		if n > 0 {
+			opt.Logger.Info("demo data loaded", "records", n)
+		}
+	}
+	if a.Authz, err = authz.New(ctx, db, portal.PolicyModel(), portal.PolicyRules(), opt.Logger); err != nil {
+		return nil, err
+	}
+	a.Orgs = &orgs.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Roles: a.Authz}
+	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
+	providers := cfg.Providers
+	var devHandler http.Handler
+	if cfg.DevIdP {
+		if cfg.IsProduction() {
+			return nil, errors.New("the development identity provider cannot run in production")
+		}
+		dev, err := a.devProvider(opt)
+		if err != nil {
+			return nil, err
+		}
+		devHandler = a.DevIdP.Handler()
+		providers = append([]config.Provider{dev}, providers...)
+	}
+	a.Auth = auth.NewAuthenticator(auth.Authenticator{DB: db, Audit: a.Audit, Clock: opt.Clock, Sessions: sessions, HTTPClient: opt.HTTPClient}, cfg.BaseURL, providers)
+	a.Server, err = web.New(web.Deps{
+		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Auth: a.Auth, Sessions: sessions,
+		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// DevIssuer is the built-in development provider's issuer URL.
+func DevIssuer(cfg config.Config) string { return cfg.BaseURL + "/dev-idp" }
+
+// devProvider starts the in-process development OpenID Provider and returns
+// the relying-party configuration the portal uses to sign in through it.
+func (a *App) devProvider(opt Options) (config.Provider, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return config.Provider{}, err
+	}
+	p := config.Provider{
+		ID: DevProviderID, Label: "Development sign-in (demo users)", Issuer: DevIssuer(a.Config),
+		ClientID: "portal-development", ClientSecret: base64.RawURLEncoding.EncodeToString(secret),
+		Scopes: []string{"openid", "profile", "email"}, RoleSource: "nrbac",
+		RoleMap: map[string]string{},
+	}
+	for _, r := range authz.Roles {
+		p.RoleMap[string(r)] = string(r) // test users may claim portal roles by name
+	}
+	users := opt.DevUsers
+	if users == nil {
+		users = a.devUsers
+	}
+	var err error
+	a.DevIdP, err = devidp.New(devidp.Config{
+		Issuer: p.Issuer,
+		Clients: []devidp.Client{{
+			ID: p.ClientID, Secret: p.ClientSecret,
+			RedirectURIs:           []string{a.Config.BaseURL + "/auth/callback/" + DevProviderID},
+			PostLogoutRedirectURIs: []string{a.Config.BaseURL + "/signed-out"},
+		}},
+		Users: users, Now: a.Clock.Now, Production: a.Config.IsProduction(), Logger: opt.Logger,
+		RenderLogin: a.renderDevLogin,
+	})
+	return p, err
+}
+
+// devUsers lists the development provider's users from the database, with
+// their roles as labels for the sign-in page.
+func (a *App) devUsers(ctx context.Context) ([]devidp.User, error) {
+	ms, err := a.Orgs.MembershipsByIssuer(ctx, DevIssuer(a.Config))
+	if err != nil {
+		return nil, err
+	}
+	var out []devidp.User
+	seen := map[string]int{}
+	for _, m := range ms {
+		if i, ok := seen[m.UserID]; ok {
+			out[i].Role += ", " + authz.Role(m.Role).Label()
+			continue
+		}
+		seen[m.UserID] = len(out)
+		out = append(out, devidp.User{
+			Subject: m.User.Subject, Name: m.User.Name, Email: m.User.Email,
+			Role: authz.Role(m.Role).Label(), Organisation: m.Organisation.Name,
+		})
+	}
+	return out, nil
+}
+
+func (a *App) renderDevLogin(w http.ResponseWriter, r *http.Request, page devidp.LoginPage) error {
+	return a.Server.RenderStandalone(w, "devidp_login", "Sign in as a demo user", page)
+}
+
+// developmentSessionKey keeps a random session key in the data folder, so
+// development sessions survive a restart without any setting.
+func developmentSessionKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "session.key")
+	if b, err := os.ReadFile(path); err == nil {
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+		if err == nil && len(key) >= 32 {
+			return key, nil
+		}
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)), 0o600); err != nil {
+		return nil, fmt.Errorf("write development session key: %w", err)
+	}
+	return key, nil
+}
+
+// Run serves until ctx ends, with the background work every instance does:
+// picking up role changes made elsewhere and sweeping expired sessions.
+func (a *App) Run(ctx context.Context) error {
+	go a.Authz.Watch(ctx, time.Second)
+	go func() {
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if err := a.Auth.Sessions.Sweep(ctx); err != nil {
+					a.Log.Error("sweep sessions", "err", err)
+				}
+			}
+		}
+	}()
+	a.Log.Info("portal listening", "addr", a.Config.Addr, "url", a.Config.BaseURL)
+	return a.Server.Start(ctx, a.Config.Addr)
+}

@@ -1,0 +1,140 @@
+// Package auth signs people in through OpenID Connect providers and keeps
+// their sessions on the server, in the database, so sessions survive a
+// restart, work across several instances and can be ended from anywhere.
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/nhsprocure/portal/internal/clock"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/store"
+)
+
+// Session is a signed-in browser. Its ID is a keyed hash of the token in the
+// cookie, so a copy of the database alone cannot be used to take a session
+// over.
+type Session struct {
+	ID          string
+	UserID      string
+	User        orgs.User `gorm:"foreignKey:UserID"`
+	ActingOrgID *string
+	Provider    string
+	IDTokenHint string
+	CreatedAt   time.Time
+	LastSeenAt  time.Time
+	ExpiresAt   time.Time
+}
+
+// ErrNoSession means the cookie names no live session (absent, expired,
+// ended, or the user was disabled).
+var ErrNoSession = errors.New("no live session")
+
+// Sessions creates, finds and ends sessions.
+type Sessions struct {
+	DB       *store.DB
+	Clock    clock.Clock
+	Key      []byte
+	Idle     time.Duration
+	Absolute time.Duration
+}
+
+// touchEvery limits how often a busy session's last-seen time is written.
+const touchEvery = time.Minute
+
+// randomToken returns n random bytes, URL-safe encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // the OS has no randomness: nothing is safe
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Sessions) id(token string) string {
+	m := hmac.New(sha256.New, s.Key)
+	m.Write([]byte(token))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Create starts a session inside tx (the sign-in transaction) and returns the
+// token for the cookie. A new token at every sign-in prevents fixation.
+func (s *Sessions) Create(tx *gorm.DB, userID, provider, idTokenHint string, actingOrg *string) (string, error) {
+	token := randomToken(32)
+	now := s.Clock.Now()
+	sess := Session{
+		ID: s.id(token), UserID: userID, ActingOrgID: actingOrg, Provider: provider, IDTokenHint: idTokenHint,
+		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(s.Absolute),
+	}
+	if err := tx.Omit("User").Create(&sess).Error; err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return token, nil
+}
+
+// Lookup returns the live session for token, refusing expired sessions (idle
+// or absolute) and disabled users, and records activity.
+func (s *Sessions) Lookup(ctx context.Context, token string) (*Session, error) {
+	if token == "" {
+		return nil, ErrNoSession
+	}
+	var sess Session
+	err := s.DB.WithContext(ctx).Preload("User").Where("id = ?", s.id(token)).First(&sess).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find session: %w", err)
+	}
+	now := s.Clock.Now()
+	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.Idle)) || sess.User.Disabled() {
+		s.DB.WithContext(ctx).Where("id = ?", sess.ID).Delete(&Session{})
+		return nil, ErrNoSession
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := s.DB.WithContext(ctx).Model(&Session{}).Where("id = ?", sess.ID).Update("last_seen_at", now).Error; err != nil {
+			return nil, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return &sess, nil
+}
+
+// End deletes a session inside tx (the sign-out transaction).
+func (s *Sessions) End(tx *gorm.DB, sessionID string) error {
+	if err := tx.Where("id = ?", sessionID).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// SetActingOrg records which organisation the person acts for. The caller has
+// checked that they hold a role there.
+func (s *Sessions) SetActingOrg(ctx context.Context, sessionID, orgID string) error {
+	if err := s.DB.WithContext(ctx).Model(&Session{}).Where("id = ?", sessionID).Update("acting_org_id", orgID).Error; err != nil {
+		return fmt.Errorf("set acting organisation: %w", err)
+	}
+	return nil
+}
+
+// Sweep removes expired sessions and sign-in attempts.
+func (s *Sessions) Sweep(ctx context.Context) error {
+	now := s.Clock.Now()
+	db := s.DB.WithContext(ctx)
+	if err := db.Where("expires_at <= ? OR last_seen_at <= ?", now, now.Add(-s.Idle)).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("sweep sessions: %w", err)
+	}
+	if err := db.Where("expires_at <= ?", now).Delete(&loginAttempt{}).Error; err != nil {
+		return fmt.Errorf("sweep sign-in attempts: %w", err)
+	}
+	return nil
+}

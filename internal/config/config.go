@@ -1,0 +1,362 @@
+// Package config reads the portal's settings from PORTAL_* environment
+// variables into one typed struct. Every variable is declared once in vars so
+// that parsing, the start-up log line and the README table cannot drift apart.
+package config
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment names accepted in PORTAL_ENV.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is everything the portal needs to start. It is built once by Load
+// and passed down; nothing reads the environment after start-up.
+type Config struct {
+	Env         string
+	Addr        string
+	BaseURL     string
+	DatabaseURL string
+	DataDir     string
+	LogLevel    string
+	LogFormat   string
+
+	SessionKey      []byte
+	MasterKey       []byte
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	TrustProxy      bool
+
+	DevIdP       bool
+	DemoData     bool
+	SupportEmail string
+
+	Providers []Provider
+}
+
+// Provider is one external OpenID Provider. Several may be configured at
+// once, e.g. NHS CIS2 for trust staff and another for suppliers.
+type Provider struct {
+	ID           string
+	Label        string
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	Scopes       []string
+	// RoleSource says how claims become organisations and roles: "nrbac"
+	// reads CIS2's nhsid_nrbac_roles; "claims" reads OrgClaim and RoleClaim.
+	RoleSource string
+	OrgClaim   string
+	RoleClaim  string
+	// RoleMap maps a claim value (a CIS2 role code such as S8001:G8005:R8000,
+	// or a plain role value) to a portal role.
+	RoleMap map[string]string
+	// RequiredACR, when set, fails the sign-in closed unless the token's acr
+	// is one of these values.
+	RequiredACR []string
+}
+
+// IsProduction reports whether insecure conveniences must be refused.
+func (c Config) IsProduction() bool { return c.Env == Production }
+
+// Secure reports whether cookies can carry the Secure flag and __Host- prefix.
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// Var documents one environment variable.
+type Var struct {
+	Name        string
+	Default     string
+	Secret      bool
+	Description string
+}
+
+// Vars lists every top-level variable with its default. Per-provider
+// variables are described by ProviderVars.
+var Vars = []Var{
+	{"PORTAL_ENV", Development, false, "`development` or `production`. Production refuses the development identity provider, a non-HTTPS base URL and missing keys."},
+	{"PORTAL_ADDR", ":8080", false, "Address the web server listens on."},
+	{"PORTAL_BASE_URL", "http://localhost:8080", false, "External URL of the portal, used for sign-in redirects and links in email. Must be https:// in production."},
+	{"PORTAL_DATABASE_URL", "data/portal.db", false, "A postgres:// URL for PostgreSQL; anything else is a SQLite file path."},
+	{"PORTAL_DATA_DIR", "data", false, "Folder for local files (SQLite database, documents)."},
+	{"PORTAL_LOG_LEVEL", "info", false, "debug, info, warn or error."},
+	{"PORTAL_LOG_FORMAT", "text", false, "text or json."},
+	{"PORTAL_SESSION_KEY", "", true, "Base64 key of at least 32 bytes used to hash session tokens before they are stored. Required in production; a random one is made at each start in development."},
+	{"PORTAL_MASTER_KEY", "", true, "Base64 key of 32 bytes that wraps the keys encrypting stored documents and bids. Required in production."},
+	{"PORTAL_SESSION_IDLE_TIMEOUT", "30m", false, "A session ends after this long without a request."},
+	{"PORTAL_SESSION_ABSOLUTE_TIMEOUT", "12h", false, "A session ends this long after sign-in, whatever the activity."},
+	{"PORTAL_TRUST_PROXY", "false", false, "Take the client IP from X-Forwarded-For (only behind a proxy you run)."},
+	{"PORTAL_DEV_IDP", "true when no provider is configured", false, "Serve the built-in development identity provider at /dev-idp. Refused in production."},
+	{"PORTAL_DEMO_DATA", "true in development", false, "Load the demo organisations and users on start-up (idempotent)."},
+	{"PORTAL_SUPPORT_EMAIL", "support@procurement.example.nhs.uk", false, "Who people without access are told to contact."},
+	{"PORTAL_OIDC_PROVIDERS", "", false, "Comma-separated IDs of external OpenID Providers, e.g. `cis2,suppliers`; each is configured by the PORTAL_OIDC_<ID>_* variables below."},
+}
+
+// ProviderVars documents the per-provider variables (with <ID> upper-cased).
+var ProviderVars = []Var{
+	{"PORTAL_OIDC_<ID>_ISSUER", "", false, "Issuer URL (discovery is fetched from it)."},
+	{"PORTAL_OIDC_<ID>_CLIENT_ID", "", false, "Client ID registered with the provider."},
+	{"PORTAL_OIDC_<ID>_CLIENT_SECRET", "", true, "Client secret."},
+	{"PORTAL_OIDC_<ID>_LABEL", "<ID>", false, "Button text on the sign-in page."},
+	{"PORTAL_OIDC_<ID>_SCOPES", "openid,profile,email", false, "Scopes to ask for; CIS2 needs `nationalrbacaccess` (and `selectedrole`)."},
+	{"PORTAL_OIDC_<ID>_ROLE_SOURCE", "claims", false, "`nrbac` to read CIS2's nhsid_nrbac_roles (org_code, role_code); `claims` to read the two claims below."},
+	{"PORTAL_OIDC_<ID>_ORG_CLAIM", "org", false, "With ROLE_SOURCE=claims: claim naming the organisation (ODS code, Companies House number or portal ID)."},
+	{"PORTAL_OIDC_<ID>_ROLE_CLAIM", "roles", false, "With ROLE_SOURCE=claims: claim holding role values (string or list)."},
+	{"PORTAL_OIDC_<ID>_ROLE_MAP", "", false, "Comma-separated value=role pairs, e.g. `S8001:G8005:R8000=trust_lead`. Values not listed give no role."},
+	{"PORTAL_OIDC_<ID>_REQUIRED_ACR", "", false, "Comma-separated acr values accepted; when set, a token without one of them is refused."},
+}
+
+// Load reads the configuration from getenv (os.Getenv in production, a map in
+// tests). A bad value stops start-up with an error naming the variable.
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		Env:             r.oneOf("PORTAL_ENV", Development, Development, Production),
+		Addr:            r.str("PORTAL_ADDR", ":8080"),
+		BaseURL:         strings.TrimRight(r.str("PORTAL_BASE_URL", "http://localhost:8080"), "/"),
+		DataDir:         r.str("PORTAL_DATA_DIR", "data"),
+		LogLevel:        r.oneOf("PORTAL_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		LogFormat:       r.oneOf("PORTAL_LOG_FORMAT", "text", "text", "json"),
+		SessionKey:      r.key("PORTAL_SESSION_KEY", 32, 0),
+		MasterKey:       r.key("PORTAL_MASTER_KEY", 32, 32),
+		SessionIdle:     r.duration("PORTAL_SESSION_IDLE_TIMEOUT", 30*time.Minute),
+		SessionAbsolute: r.duration("PORTAL_SESSION_ABSOLUTE_TIMEOUT", 12*time.Hour),
+		TrustProxy:      r.boolean("PORTAL_TRUST_PROXY", false),
+		SupportEmail:    r.str("PORTAL_SUPPORT_EMAIL", "support@procurement.example.nhs.uk"),
+	}
+	c.DatabaseURL = r.str("PORTAL_DATABASE_URL", c.DataDir+"/portal.db")
+	r.url("PORTAL_BASE_URL", c.BaseURL)
+	for _, id := range r.list("PORTAL_OIDC_PROVIDERS", nil) {
+		c.Providers = append(c.Providers, r.provider(id))
+	}
+	c.DevIdP = r.boolean("PORTAL_DEV_IDP", len(c.Providers) == 0)
+	c.DemoData = r.boolean("PORTAL_DEMO_DATA", c.Env == Development)
+	if c.SessionIdle > c.SessionAbsolute {
+		r.fail("PORTAL_SESSION_IDLE_TIMEOUT", "must not be longer than PORTAL_SESSION_ABSOLUTE_TIMEOUT")
+	}
+	if c.IsProduction() {
+		if c.DevIdP {
+			r.fail("PORTAL_DEV_IDP", "the development identity provider cannot run in production; configure PORTAL_OIDC_PROVIDERS instead")
+		}
+		if !c.Secure() {
+			r.fail("PORTAL_BASE_URL", "must be an https:// URL in production")
+		}
+		if c.SessionKey == nil {
+			r.fail("PORTAL_SESSION_KEY", "is required in production (base64 of at least 32 random bytes)")
+		}
+		if c.MasterKey == nil {
+			r.fail("PORTAL_MASTER_KEY", "is required in production (base64 of 32 random bytes)")
+		}
+	}
+	if len(c.Providers) == 0 && !c.DevIdP {
+		r.fail("PORTAL_OIDC_PROVIDERS", "no identity provider: configure at least one or enable PORTAL_DEV_IDP outside production")
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// FromEnvironment loads the configuration from the process environment.
+func FromEnvironment() (Config, error) { return Load(os.Getenv) }
+
+// Masked returns name=value pairs for logging at start-up, with every secret
+// replaced so keys never reach a log.
+func (c Config) Masked() []any {
+	mask := func(b []byte) string {
+		if len(b) == 0 {
+			return "(unset)"
+		}
+		return "(set, masked)"
+	}
+	out := []any{
+		"env", c.Env, "addr", c.Addr, "base_url", c.BaseURL,
+		"database", maskURL(c.DatabaseURL), "data_dir", c.DataDir,
+		"session_key", mask(c.SessionKey), "master_key", mask(c.MasterKey),
+		"session_idle", c.SessionIdle.String(), "session_absolute", c.SessionAbsolute.String(),
+		"dev_idp", c.DevIdP, "demo_data", c.DemoData, "trust_proxy", c.TrustProxy,
+	}
+	for _, p := range c.Providers {
+		out = append(out, "provider_"+p.ID, fmt.Sprintf("issuer=%s client_id=%s client_secret=%s role_source=%s",
+			p.Issuer, p.ClientID, mask([]byte(p.ClientSecret)), p.RoleSource))
+	}
+	return out
+}
+
+// maskURL hides a password in a database URL.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("%s %s", name, msg))
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(name, def))
+	if slices.Contains(allowed, v) {
+		return v
+	}
+	r.fail(name, fmt.Sprintf("is %q; use one of %s", v, strings.Join(allowed, ", ")))
+	return def
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("is %q; use true or false", v))
+		return def
+	}
+	return b
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, fmt.Sprintf("is %q; use a positive duration such as 30m or 12h", v))
+		return def
+	}
+	return d
+}
+
+// key decodes a base64 key of at least min bytes (exactly exact, when set).
+func (r *reader) key(name string, min, exact int) []byte {
+	v := r.str(name, "")
+	if v == "" {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		b, err = base64.RawURLEncoding.DecodeString(v)
+	}
+	switch {
+	case err != nil:
+		r.fail(name, "is not valid base64; make one with: openssl rand -base64 32")
+	case exact > 0 && len(b) != exact:
+		r.fail(name, fmt.Sprintf("must decode to exactly %d bytes, not %d; make one with: openssl rand -base64 %d", exact, len(b), exact))
+	case len(b) < min:
+		r.fail(name, fmt.Sprintf("must decode to at least %d bytes, not %d; make one with: openssl rand -base64 %d", min, len(b), min))
+	default:
+		return b
+	}
+	return nil
+}
+
+func (r *reader) url(name, v string) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, fmt.Sprintf("is %q; use an absolute http:// or https:// URL", v))
+	}
+}
+
+func (r *reader) list(name string, def []string) []string {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (r *reader) provider(id string) Provider {
+	lower := strings.ToLower(id)
+	for _, ch := range lower {
+		if (ch < 'a' || ch > 'z') && (ch < '0' || ch > '9') {
+			r.fail("PORTAL_OIDC_PROVIDERS", fmt.Sprintf("has %q; provider IDs use only letters and digits", id))
+			return Provider{ID: lower}
+		}
+	}
+	pre := "PORTAL_OIDC_" + strings.ToUpper(id) + "_"
+	p := Provider{
+		ID:           lower,
+		Label:        r.str(pre+"LABEL", id),
+		Issuer:       strings.TrimRight(r.str(pre+"ISSUER", ""), "/"),
+		ClientID:     r.str(pre+"CLIENT_ID", ""),
+		ClientSecret: r.str(pre+"CLIENT_SECRET", ""),
+		Scopes:       r.list(pre+"SCOPES", []string{"openid", "profile", "email"}),
+		RoleSource:   r.oneOf(pre+"ROLE_SOURCE", "claims", "claims", "nrbac"),
+		OrgClaim:     r.str(pre+"ORG_CLAIM", "org"),
+		RoleClaim:    r.str(pre+"ROLE_CLAIM", "roles"),
+		RequiredACR:  r.list(pre+"REQUIRED_ACR", nil),
+		RoleMap:      map[string]string{},
+	}
+	if p.Issuer == "" {
+		r.fail(pre+"ISSUER", "is required for each provider in PORTAL_OIDC_PROVIDERS")
+	} else {
+		r.url(pre+"ISSUER", p.Issuer)
+	}
+	if p.ClientID == "" {
+		r.fail(pre+"CLIENT_ID", "is required for each provider in PORTAL_OIDC_PROVIDERS")
+	}
+	for _, pair := range r.list(pre+"ROLE_MAP", nil) {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || strings.TrimSpace(k) == "" || strings.TrimSpace(v) == "" {
+			r.fail(pre+"ROLE_MAP", fmt.Sprintf("has %q; write value=role pairs separated by commas", pair))
+			continue
+		}
+		p.RoleMap[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if !slices.Contains(p.Scopes, "openid") {
+		p.Scopes = append([]string{"openid"}, p.Scopes...)
+	}
+	return p
+}
+
+// Markdown renders the variables as a README table so the documentation is
+// generated from the same list the code reads.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| Variable | Default | Meaning |\n|---|---|---|\n")
+	all := append(append([]Var{}, Vars...), ProviderVars...)
+	for _, v := range all {
+		def := v.Default
+		if def == "" {
+			def = "(none)"
+		}
+		desc := v.Description
+		if v.Secret {
+			desc += " Secret: masked in logs."
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, def, desc)
+	}
+	return b.String()
+}

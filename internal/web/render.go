@@ -1,0 +1,142 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// templates maps a page name ("admin/organisations") to its parsed template.
+// All are parsed once at start-up: a missing or broken template stops the
+// portal starting instead of failing a request later.
+type templates map[string]*template.Template
+
+var funcs = template.FuncMap{
+	"roleLabel":  func(r string) string { return authz.Role(r).Label() },
+	"kindLabel":  orgs.KindLabel,
+	"regionName": orgs.RegionName,
+	"date": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.Format("2 January 2006")
+		case *time.Time:
+			if v == nil {
+				return ""
+			}
+			return v.Format("2 January 2006")
+		}
+		return ""
+	},
+	"datetime": func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
+	"isoDate":  func(t time.Time) string { return t.Format(time.DateOnly) },
+	"errorFor": func(v *validate.Errors, field string) string { return v.For(field) },
+	"lower":    strings.ToLower,
+	"deref": func(t *time.Time) time.Time {
+		if t == nil {
+			return time.Time{}
+		}
+		return *t
+	},
+	"dateParts": func() []struct{ Key, Label string } {
+		return []struct{ Key, Label string }{{"day", "Day"}, {"month", "Month"}, {"year", "Year"}}
+	},
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict needs pairs")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+}
+
+// parseTemplates reads layout.html and partials/*.html as the base and every
+// other .html file as a page on top of a copy of it.
+func parseTemplates(views fs.FS) (templates, error) {
+	base, err := template.New("layout.html").Funcs(funcs).ParseFS(views, "layout.html", "partials/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	out := templates{}
+	err = fs.WalkDir(views, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") || p == "layout.html" || strings.HasPrefix(p, "partials/") {
+			return err
+		}
+		t, err := base.Clone()
+		if err != nil {
+			return err
+		}
+		if _, err := t.ParseFS(views, p); err != nil {
+			return fmt.Errorf("parse %s: %w", p, err)
+		}
+		if t.Lookup("content") == nil {
+			return fmt.Errorf("%s defines no \"content\" block", p)
+		}
+		out[strings.TrimSuffix(p, path.Ext(p))] = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// execute renders page into a buffer first, so a template error becomes a
+// clean 500 page instead of half a page.
+func (t templates) execute(w io.Writer, name string, data any) error {
+	tpl, ok := t[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	var buf bytes.Buffer
+	if err := tpl.ExecuteTemplate(&buf, "layout.html", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// render writes page name with status.
+func (s *Server) render(c echo.Context, status int, name string, data *Page) error {
+	var buf bytes.Buffer
+	if err := s.templates.execute(&buf, name, data); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderOK writes page name with 200.
+func (s *Server) renderOK(c echo.Context, name string, data *Page) error {
+	return s.render(c, http.StatusOK, name, data)
+}
+
+// RenderStandalone renders a page outside a request of the portal's own (the
+// development provider's sign-in page), with the portal's layout.
+func (s *Server) RenderStandalone(w http.ResponseWriter, name, title string, data any) error {
+	var buf bytes.Buffer
+	page := &Page{Title: title, Data: data, Can: func(string, string) bool { return false }}
+	if err := s.templates.execute(&buf, name, page); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, err := buf.WriteTo(w)
+	return err
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// handler is a method expression such as (*Server).home.
+type handler = func(*Server, echo.Context) error
+
+func wrap(s *Server, h handler) echo.HandlerFunc {
+	return func(c echo.Context) error { return h(s, c) }
+}
+
+// addRoutes declares every page and action with the permission it needs, in
+// one place, so the role-by-route test can walk them all.
+func (s *Server) addRoutes() {
+	pub := func(method, path string, h handler) {
+		s.routes = append(s.routes, Route{Method: method, Path: path, Public: true, handler: wrap(s, h)})
+	}
+	signedIn := func(method, path string, objectLevel bool, h handler) {
+		s.routes = append(s.routes, Route{Method: method, Path: path, ObjectLevel: objectLevel, handler: wrap(s, h)})
+	}
+	perm := func(method, path, obj, act string, h handler) {
+		s.routes = append(s.routes, Route{Method: method, Path: path, Object: obj, Action: act, handler: wrap(s, h)})
+	}
+	get, post := http.MethodGet, http.MethodPost
+
+	pub(get, "/", (*Server).home)
+	pub(get, "/sign-in", (*Server).signIn)
+	pub(get, "/sign-in/:provider", (*Server).signInStart)
+	pub(get, "/auth/callback/:provider", (*Server).signInCallback)
+	pub(get, "/signed-out", (*Server).signedOut)
+
+	signedIn(post, "/sign-out", false, (*Server).signOut)
+	signedIn(get, "/no-access", false, (*Server).noAccess)
+	signedIn(get, "/choose-organisation", false, (*Server).chooseOrganisation)
+	signedIn(post, "/choose-organisation", false, (*Server).chooseOrganisationSave)
+	signedIn(get, "/organisations/:id", true, (*Server).organisationPage)
+
+	perm(get, "/admin", "administration", "read", (*Server).adminHome)
+	perm(get, "/admin/organisations", "administration", "read", (*Server).adminOrganisations)
+	perm(get, "/admin/organisations/new", "administration", "write", (*Server).adminOrganisationNew)
+	perm(post, "/admin/organisations/new", "administration", "write", (*Server).adminOrganisationCheck)
+	perm(post, "/admin/organisations", "administration", "write", (*Server).adminOrganisationCreate)
+	perm(get, "/admin/organisations/:id", "administration", "read", (*Server).adminOrganisation)
+	perm(get, "/admin/organisations/:id/edit", "administration", "write", (*Server).adminOrganisationEdit)
+	perm(post, "/admin/organisations/:id/edit", "administration", "write", (*Server).adminOrganisationSave)
+	perm(post, "/admin/organisations/:id/members", "administration", "write", (*Server).adminMemberAdd)
+	perm(post, "/admin/organisations/:id/members/:member/end", "administration", "write", (*Server).adminMemberEnd)
+	perm(get, "/admin/users", "administration", "read", (*Server).adminUsers)
+	perm(get, "/admin/users/new", "administration", "write", (*Server).adminUserNew)
+	perm(post, "/admin/users", "administration", "write", (*Server).adminUserCreate)
+	perm(get, "/admin/users/:id", "administration", "read", (*Server).adminUser)
+	perm(get, "/admin/users/:id/edit", "administration", "write", (*Server).adminUserEdit)
+	perm(post, "/admin/users/:id/edit", "administration", "write", (*Server).adminUserSave)
+	perm(post, "/admin/users/:id/disable", "administration", "write", (*Server).adminUserDisable)
+	perm(post, "/admin/users/:id/enable", "administration", "write", (*Server).adminUserEnable)
+	perm(post, "/admin/users/:id/roles", "administration", "write", (*Server).adminRoleGrant)
+	perm(post, "/admin/users/:id/roles/:membership/revoke", "administration", "write", (*Server).adminRoleRevoke)
+	perm(get, "/audit", "audit", "read", (*Server).auditPage)
+}
