@@ -10,8 +10,8 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app"
 	"github.com/nhsprocure/portal/internal/app/apptest"
-	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/orgs"
 )
 
