@@ -124,7 +124,7 @@ func (c *client) ClockSkew() time.Duration            { return 0 }
 // exactly when the portal's clock says so. (iat stays on the wall clock;
 // the library offers no hook for it and go-oidc does not check it.)
 func (c *client) IDTokenLifetime() time.Duration {
-	return c.now().Add(tokenLifetime).Sub(time.Now())
+	return time.Until(c.now().Add(tokenLifetime))
 }
 
 // IDTokenUserinfoClaimsAssertion is true so that name and email stay in
