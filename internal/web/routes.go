@@ -32,6 +32,7 @@ func (s *Server) addRoutes() {
 	pub(get, "/sign-in/:provider", (*Server).signInStart)
 	pub(get, "/auth/callback/:provider", (*Server).signInCallback)
 	pub(get, "/signed-out", (*Server).signedOut)
+	pub(post, "/auth/backchannel-logout/:provider", (*Server).backChannelLogout)
 
 	signedIn(post, "/sign-out", false, (*Server).signOut)
 	signedIn(get, "/no-access", false, (*Server).noAccess)

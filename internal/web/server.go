@@ -223,8 +223,9 @@ func (s *Server) csrf() (echo.MiddlewareFunc, error) {
 	skip := func(c echo.Context) bool {
 		// The development provider's endpoints are called by the relying
 		// party itself (token, keys) or carry their own unguessable request
-		// ID; they are not the portal's forms.
-		return wantsPath(c, "/dev-idp/")
+		// ID, and back-channel logout is called by providers with a signed
+		// token; none of them are the portal's forms.
+		return wantsPath(c, "/dev-idp/", "/auth/backchannel-logout/")
 	}
 	refuse := func(err error, c echo.Context) error {
 		_ = s.Audit.Record(c.Request().Context(), s.DB, actor(c), audit.Event{

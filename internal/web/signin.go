@@ -127,3 +127,14 @@ func (s *Server) chooseOrganisationSave(c echo.Context) error {
 	p.Data = map[string]any{"ReturnTo": auth.SafeReturnTo(c.FormValue("return_to"))}
 	return s.render(c, http.StatusBadRequest, "choose_organisation", p)
 }
+
+// backChannelLogout receives a provider's logout token (server to server,
+// so no CSRF token; the signed logout token is the proof).
+func (s *Server) backChannelLogout(c echo.Context) error {
+	err := s.Auth.BackChannelLogout(c.Request().Context(), c.Param("provider"), c.FormValue("logout_token"), c.RealIP())
+	if err != nil {
+		logger(c).Warn("back-channel logout refused", "provider", c.Param("provider"), "err", err)
+		return c.JSON(http.StatusBadRequest, map[string]string{"error": "invalid_request"})
+	}
+	return c.NoContent(http.StatusOK)
+}

@@ -308,3 +308,30 @@ func TestShellHeadersAndProbes(t *testing.T) {
 		}
 	})
 }
+
+// TestServerErrorPageRevealsNothing: with the database gone, a signed-in
+// page fails closed with the generic 500 page (no detail) and /readyz says
+// the instance is not ready while /healthz still says it is alive.
+func TestServerErrorPageRevealsNothing(t *testing.T) {
+	h := apptest.New(t, "sqlite", nil)
+	b := h.Browser(t)
+	b.SignInAs("demo-trust-lead")
+	if err := h.App.DB.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res := b.Get("/")
+	if res.Status != http.StatusInternalServerError || !strings.Contains(res.Body, "Sorry, there is a problem with the service") {
+		t.Fatalf("status %d; want the 500 page", res.Status)
+	}
+	for _, leak := range []string{"sql", "database is closed", "gorm"} {
+		if strings.Contains(strings.ToLower(res.Body), leak) {
+			t.Errorf("500 page reveals %q", leak)
+		}
+	}
+	if r := b.Get("/readyz"); r.Status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz: status %d, want 503", r.Status)
+	}
+	if r := b.Get("/healthz"); r.Status != http.StatusOK {
+		t.Errorf("/healthz: status %d, want 200", r.Status)
+	}
+}
