@@ -18,7 +18,7 @@ import (
 // their roles and the organisation they act for on the request.
 func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if wantsPath(c, "/static/", "/healthz", "/readyz", "/metrics", "/dev-idp/") {
+		if wantsPath(c, "/static/", "/assets/", "/healthz", "/readyz", "/metrics", "/dev-idp/") {
 			return next(c)
 		}
 		ck, err := c.Cookie(s.cookies.session)

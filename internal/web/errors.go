@@ -29,7 +29,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 var (
 	errNotFound  = &Error{Status: http.StatusNotFound, Message: "Page not found"}
-	errForbidden = &Error{Status: http.StatusForbidden, Message: "You do not have permission to do this"}
+	errForbidden = &Error{Status: http.StatusForbidden}
 )
 
 // errorPages are the templates for the statuses people see.

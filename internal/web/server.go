@@ -121,7 +121,9 @@ func New(d Deps) (*Server, error) {
 	}
 	e.Use(csrf)
 
-	e.GET("/static/*", s.static())
+	e.GET("/static/*", s.static("/static/", s.Static))
+	// The NHS.UK stylesheet refers to its icons at /assets/.
+	e.GET("/assets/*", s.static("/assets/", mustSub(s.Static, "nhsuk/assets")))
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", m.handler())
@@ -177,7 +179,7 @@ func (s *Server) requestLogger(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		if !wantsPath(c, "/static/", "/healthz", "/metrics") {
+		if !wantsPath(c, "/static/", "/assets/", "/healthz", "/metrics") {
 			l.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path,
 				"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
 		}
@@ -194,7 +196,7 @@ func withLogger(ctx context.Context, l *slog.Logger) context.Context {
 // securityHeaders sets the headers every response carries.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	formAction := append([]string{"'self'"}, s.Auth.Origins()...)
-	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; " +
 		"connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action " + strings.Join(formAction, " ")
 	return func(c echo.Context) error {
 		h := c.Response().Header()
@@ -206,7 +208,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.cfg.IsProduction() {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		if !wantsPath(c, "/static/") {
+		if !wantsPath(c, "/static/", "/assets/") {
 			// Nothing the portal renders may be kept by a browser or proxy:
 			// signed-in pages hold other people's data.
 			h.Set("Cache-Control", "no-store")
@@ -262,11 +264,19 @@ func (s *Server) csrf() (echo.MiddlewareFunc, error) {
 	}, nil
 }
 
-func (s *Server) static() echo.HandlerFunc {
-	h := http.StripPrefix("/static/", http.FileServer(http.FS(s.Static)))
+func (s *Server) static(prefix string, files fs.FS) echo.HandlerFunc {
+	h := http.StripPrefix(prefix, http.FileServer(http.FS(files)))
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // fs.Sub fails only on an invalid path, which this is not
+	}
+	return sub
 }
