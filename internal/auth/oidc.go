@@ -167,7 +167,11 @@ func (a *Authenticator) Begin(ctx context.Context, providerID, returnTo string) 
 // SafeReturnTo keeps only local paths, so a crafted link cannot send a person
 // to another site after signing in.
 func SafeReturnTo(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") || strings.ContainsAny(s, "\r\n") {
+	// Control characters and backslashes are refused outright: browsers drop
+	// tabs and newlines and read "\\" as "/", so "/\t/evil.example" would
+	// become "//evil.example", another site.
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") ||
+		strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return s

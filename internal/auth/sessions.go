@@ -138,3 +138,15 @@ func (s *Sessions) Sweep(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Forget ends the session named by token, if there is one, so a browser that
+// signs in again leaves no older session behind.
+func (s *Sessions) Forget(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	if err := s.DB.WithContext(ctx).Where("id = ?", s.id(token)).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("end previous session: %w", err)
+	}
+	return nil
+}

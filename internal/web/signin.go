@@ -49,6 +49,11 @@ func (s *Server) signInCallback(c echo.Context) error {
 		logger(c).Warn("sign-in refused", "provider", c.Param("provider"), "err", err)
 		return s.render(c, http.StatusBadRequest, "signin_failed", s.page(c, "Sign-in failed"))
 	}
+	if old, err := c.Cookie(s.cookies.session); err == nil {
+		if err := s.Sessions.Forget(c.Request().Context(), old.Value); err != nil {
+			return err
+		}
+	}
 	s.setCookie(c, s.cookies.session, res.SessionToken, s.cfg.SessionAbsolute)
 	switch {
 	case len(res.SignIn.Memberships) == 0:

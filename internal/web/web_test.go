@@ -335,3 +335,18 @@ func TestServerErrorPageRevealsNothing(t *testing.T) {
 		t.Errorf("/healthz: status %d, want 200", r.Status)
 	}
 }
+
+// TestSigningInAgainEndsThePreviousSession: the browser's older session is
+// removed, not left alive beside the new one.
+func TestSigningInAgainEndsThePreviousSession(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		b := h.Browser(t)
+		b.SignInAs("demo-trust-lead")
+		b.SignInAs("demo-trust-lead")
+		var n int64
+		h.App.DB.Table("sessions").Where("user_id = ?", userID(t, h, "demo-trust-lead")).Count(&n)
+		if n != 1 {
+			t.Fatalf("%d sessions after signing in twice in one browser, want 1", n)
+		}
+	})
+}
