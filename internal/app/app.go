@@ -84,6 +84,9 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a := &App{Config: cfg, DB: db, Clock: opt.Clock, Log: opt.Logger}
 	a.Audit = &audit.Log{Clock: opt.Clock}
+	if err := checkRoleMaps(cfg.Providers); err != nil {
+		return nil, err
+	}
 	var err error
 	if cfg.SessionKey == nil {
 		if cfg.SessionKey, err = developmentSessionKey(cfg.DataDir); err != nil {
@@ -127,6 +130,29 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 		return nil, err
 	}
 	return a, nil
+}
+
+// checkRoleMaps refuses a role map naming a role the portal does not have,
+// which would otherwise quietly give nobody that role.
+func checkRoleMaps(providers []config.Provider) error {
+	var errs []error
+	for _, p := range providers {
+		for value, role := range p.RoleMap {
+			if !authz.Role(role).Valid() {
+				errs = append(errs, fmt.Errorf("PORTAL_OIDC_%s_ROLE_MAP maps %q to %q, which is not a role; use one of %s",
+					strings.ToUpper(p.ID), value, role, roleNames()))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func roleNames() string {
+	names := make([]string, len(authz.Roles))
+	for i, r := range authz.Roles {
+		names[i] = string(r)
+	}
+	return strings.Join(names, ", ")
 }
 
 // DevIssuer is the built-in development provider's issuer URL.

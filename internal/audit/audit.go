@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -209,11 +208,10 @@ type Filter struct {
 func List(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 	q := db.WithContext(ctx).Model(&Entry{})
 	if f.Action != "" {
-		q = q.Where("action LIKE ?", strings.TrimSpace(f.Action)+"%")
+		q = q.Where("LOWER(action) LIKE ? "+store.LikeEscape, store.Prefix(f.Action))
 	}
 	if f.Actor != "" {
-		like := "%" + strings.ToLower(strings.TrimSpace(f.Actor)) + "%"
-		q = q.Where("LOWER(actor_label) LIKE ? OR actor_user_id = ?", like, f.Actor)
+		q = q.Where("LOWER(actor_label) LIKE ? "+store.LikeEscape+" OR actor_user_id = ?", store.Contains(f.Actor), f.Actor)
 	}
 	if f.OrgID != "" {
 		q = q.Where("acting_org_id = ?", f.OrgID)

@@ -136,7 +136,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.DatabaseURL = r.str("PORTAL_DATABASE_URL", c.DataDir+"/portal.db")
 	r.url("PORTAL_BASE_URL", c.BaseURL)
+	seen := map[string]bool{}
 	for _, id := range r.list("PORTAL_OIDC_PROVIDERS", nil) {
+		if seen[strings.ToLower(id)] {
+			r.fail("PORTAL_OIDC_PROVIDERS", fmt.Sprintf("names %q twice; give each provider one ID", id))
+			continue
+		}
+		seen[strings.ToLower(id)] = true
 		c.Providers = append(c.Providers, r.provider(id))
 	}
 	c.DevIdP = r.boolean("PORTAL_DEV_IDP", len(c.Providers) == 0)
@@ -190,16 +196,39 @@ func (c Config) Masked() []any {
 	return out
 }
 
-// maskURL hides a password in a database URL.
+// maskURL hides passwords in a database URL, whether in the user part or in
+// the query (password=, sslpassword=). A postgres URL that does not parse is
+// hidden whole, since it may still hold a password.
 func maskURL(raw string) string {
+	if KindOfURL(raw) != "postgres" {
+		return raw // a SQLite file path holds no secret
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if err != nil {
+		return "postgres://(unreadable URL, masked)"
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
 	}
+	q := u.Query()
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// KindOfURL says which database a URL selects: "postgres" for postgres://
+// and postgresql:// URLs, "sqlite" for anything else (a file path).
+func KindOfURL(raw string) string {
+	if strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://") {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 type reader struct {

@@ -192,8 +192,8 @@ func (s *Service) Organisations(ctx context.Context, kind, query string) ([]Orga
 		q = q.Where("kind = ?", kind)
 	}
 	if query = strings.TrimSpace(query); query != "" {
-		like := "%" + strings.ToLower(query) + "%"
-		q = q.Where("LOWER(name) LIKE ? OR LOWER(COALESCE(ods_code, '')) LIKE ?", like, like)
+		like := store.Contains(query)
+		q = q.Where("LOWER(name) LIKE ? "+store.LikeEscape+" OR LOWER(COALESCE(ods_code, '')) LIKE ? "+store.LikeEscape, like, like)
 	}
 	var out []Organisation
 	if err := q.Limit(500).Find(&out).Error; err != nil {

@@ -140,8 +140,8 @@ func (s *Service) User(ctx context.Context, id string) (*User, error) {
 func (s *Service) Users(ctx context.Context, query string) ([]User, error) {
 	q := s.DB.WithContext(ctx).Order("name")
 	if query = strings.TrimSpace(query); query != "" {
-		like := "%" + strings.ToLower(query) + "%"
-		q = q.Where("LOWER(name) LIKE ? OR LOWER(email) LIKE ?", like, like)
+		like := store.Contains(query)
+		q = q.Where("LOWER(name) LIKE ? "+store.LikeEscape+" OR LOWER(email) LIKE ? "+store.LikeEscape, like, like)
 	}
 	var out []User
 	if err := q.Limit(500).Find(&out).Error; err != nil {

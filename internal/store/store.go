@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/nhsprocure/portal/internal/config"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
@@ -45,12 +46,7 @@ type DB struct {
 }
 
 // KindOf says which engine a database URL selects.
-func KindOf(url string) Kind {
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		return Postgres
-	}
-	return SQLite
-}
+func KindOf(url string) Kind { return Kind(config.KindOfURL(url)) }
 
 // Open connects to the database named by url. A SQLite path gets its folder
 // created, WAL journalling, foreign keys and immediate write locks so that
@@ -166,7 +162,7 @@ func (db *DB) provider() (*goose.Provider, error) {
 		dialect = goose.DialectPostgres
 		// Several instances may start together; the lock makes one migrate
 		// while the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, err
 		}
@@ -216,3 +212,19 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 
 // SQL returns the underlying database/sql handle.
 func (db *DB) SQL() (*sql.DB, error) { return db.DB.DB() }
+
+// LikeEscape is the clause that goes after every LIKE built with Prefix or
+// Contains, so % and _ typed by a person match themselves on both engines.
+const LikeEscape = `ESCAPE '\'`
+
+// Prefix is a case-insensitive LIKE pattern (compare with LOWER(column))
+// matching values that start with s.
+func Prefix(s string) string { return likeText(s) + "%" }
+
+// Contains is a case-insensitive LIKE pattern (compare with LOWER(column))
+// matching values that contain s.
+func Contains(s string) string { return "%" + likeText(s) + "%" }
+
+func likeText(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(strings.TrimSpace(s)))
+}

@@ -12,7 +12,9 @@ import (
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/store/storetest"
 )
 
 func orgID(t *testing.T, h *apptest.Harness, ods string) string {
@@ -349,4 +351,30 @@ func TestSigningInAgainEndsThePreviousSession(t *testing.T) {
 			t.Fatalf("%d sessions after signing in twice in one browser, want 1", n)
 		}
 	})
+}
+
+// TestUnknownRoleInRoleMapStopsStartUp: a typo in a provider's role map is
+// caught at start-up, naming the variable.
+func TestUnknownRoleInRoleMapStopsStartUp(t *testing.T) {
+	cfg := h0Config(t)
+	cfg.Providers = []config.Provider{{ID: "cis2", Issuer: "https://idp.example", ClientID: "portal", RoleMap: map[string]string{"R8000": "trust-lead"}}}
+	_, err := app.New(context.Background(), cfg, storetest.Open(t, "sqlite"), app.Options{})
+	if err == nil || !strings.Contains(err.Error(), "PORTAL_OIDC_CIS2_ROLE_MAP") {
+		t.Fatalf("got %v; want an error naming PORTAL_OIDC_CIS2_ROLE_MAP", err)
+	}
+}
+
+func h0Config(t *testing.T) config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := config.Load(func(name string) string {
+		if name == "PORTAL_DATA_DIR" {
+			return dir
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
