@@ -42,6 +42,15 @@ type Config struct {
 	DemoData     bool
 	SupportEmail string
 
+	// MasterKeyFile holds the master key when it is not given inline.
+	MasterKeyFile string
+	DocumentsDir  string
+	UploadMax     int64
+	OrgQuota      int64
+
+	SMTPURL  string
+	MailFrom string
+
 	Providers []Provider
 }
 
@@ -99,6 +108,12 @@ var Vars = []Var{
 	{"PORTAL_DEV_IDP", "true when no provider is configured", false, "Serve the built-in development identity provider at /dev-idp. Refused in production."},
 	{"PORTAL_DEMO_DATA", "true in development", false, "Load the demo organisations and users on start-up (idempotent)."},
 	{"PORTAL_SUPPORT_EMAIL", "support@procurement.example.nhs.uk", false, "Who people without access are told to contact."},
+	{"PORTAL_MASTER_KEY_FILE", "data/master.key in development", false, "File holding the base64 master key, instead of PORTAL_MASTER_KEY. In development a key is made there on first start."},
+	{"PORTAL_DOCUMENTS_DIR", "data/documents", false, "Folder where encrypted documents are stored."},
+	{"PORTAL_UPLOAD_MAX", "512MiB", false, "Largest file one upload may be (bytes, or with KiB, MiB or GiB)."},
+	{"PORTAL_ORG_QUOTA", "50GiB", false, "Total size of documents one organisation may store."},
+	{"PORTAL_SMTP_URL", "", true, "SMTP server for email, e.g. `smtp://user:password@smtp.example.nhs.uk:587`. Unset outside production: email goes to the development outbox page."},
+	{"PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>", false, "Sender of the portal's email."},
 	{"PORTAL_OIDC_PROVIDERS", "", false, "Comma-separated IDs of external OpenID Providers, e.g. `cis2,suppliers`; each is configured by the PORTAL_OIDC_<ID>_* variables below."},
 }
 
@@ -135,6 +150,12 @@ func Load(getenv func(string) string) (Config, error) {
 		SupportEmail:    r.str("PORTAL_SUPPORT_EMAIL", "support@procurement.example.nhs.uk"),
 	}
 	c.DatabaseURL = r.str("PORTAL_DATABASE_URL", c.DataDir+"/portal.db")
+	c.MasterKeyFile = r.str("PORTAL_MASTER_KEY_FILE", "")
+	c.DocumentsDir = r.str("PORTAL_DOCUMENTS_DIR", c.DataDir+"/documents")
+	c.UploadMax = r.size("PORTAL_UPLOAD_MAX", 512<<20)
+	c.OrgQuota = r.size("PORTAL_ORG_QUOTA", 50<<30)
+	c.SMTPURL = r.str("PORTAL_SMTP_URL", "")
+	c.MailFrom = r.str("PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>")
 	r.url("PORTAL_BASE_URL", c.BaseURL)
 	seen := map[string]bool{}
 	for _, id := range r.list("PORTAL_OIDC_PROVIDERS", nil) {
@@ -160,8 +181,11 @@ func Load(getenv func(string) string) (Config, error) {
 		if c.SessionKey == nil {
 			r.fail("PORTAL_SESSION_KEY", "is required in production (base64 of at least 32 random bytes)")
 		}
-		if c.MasterKey == nil {
-			r.fail("PORTAL_MASTER_KEY", "is required in production (base64 of 32 random bytes)")
+		if c.MasterKey == nil && c.MasterKeyFile == "" {
+			r.fail("PORTAL_MASTER_KEY", "is required in production (base64 of 32 random bytes), or PORTAL_MASTER_KEY_FILE naming a file that holds it")
+		}
+		if c.SMTPURL == "" {
+			r.fail("PORTAL_SMTP_URL", "is required in production so notices reach people by email")
 		}
 	}
 	if len(c.Providers) == 0 && !c.DevIdP {
@@ -188,6 +212,9 @@ func (c Config) Masked() []any {
 		"session_key", mask(c.SessionKey), "master_key", mask(c.MasterKey),
 		"session_idle", c.SessionIdle.String(), "session_absolute", c.SessionAbsolute.String(),
 		"dev_idp", c.DevIdP, "demo_data", c.DemoData, "trust_proxy", c.TrustProxy,
+		"master_key_file", c.MasterKeyFile, "documents_dir", c.DocumentsDir,
+		"upload_max", c.UploadMax, "org_quota", c.OrgQuota,
+		"smtp", maskURL(c.SMTPURL), "mail_from", c.MailFrom,
 	}
 	for _, p := range c.Providers {
 		out = append(out, "provider_"+p.ID, fmt.Sprintf("issuer=%s client_id=%s client_secret=%s role_source=%s",
@@ -196,16 +223,16 @@ func (c Config) Masked() []any {
 	return out
 }
 
-// maskURL hides passwords in a database URL, whether in the user part or in
-// the query (password=, sslpassword=). A postgres URL that does not parse is
-// hidden whole, since it may still hold a password.
+// maskURL hides passwords in a URL (database or SMTP), whether in the user
+// part or in the query (password=, sslpassword=). A URL that does not parse
+// is hidden whole, since it may still hold a password.
 func maskURL(raw string) string {
-	if KindOfURL(raw) != "postgres" {
+	if !strings.Contains(raw, "://") {
 		return raw // a SQLite file path holds no secret
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "postgres://(unreadable URL, masked)"
+		return "(unreadable URL, masked)"
 	}
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
@@ -310,6 +337,32 @@ func (r *reader) url(name, v string) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		r.fail(name, fmt.Sprintf("is %q; use an absolute http:// or https:// URL", v))
 	}
+}
+
+// size reads a byte count: a whole number, optionally followed by KiB, MiB
+// or GiB (or KB, MB, GB, read the same way).
+func (r *reader) size(name string, def int64) int64 {
+	v := strings.ReplaceAll(r.str(name, ""), " ", "")
+	if v == "" {
+		return def
+	}
+	mult := int64(1)
+	upper := strings.ToUpper(v)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(upper, u.suffix) {
+			mult, v = u.mult, v[:len(v)-len(u.suffix)]
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		r.fail(name, fmt.Sprintf("is %q; use a positive size such as 512MiB or 2GiB", r.str(name, "")))
+		return def
+	}
+	return n * mult
 }
 
 func (r *reader) list(name string, def []string) []string {

@@ -49,6 +49,7 @@ func production() map[string]string {
 		"PORTAL_LOG_FORMAT":               "JSON",
 		"PORTAL_LOG_LEVEL":                "warn",
 		"PORTAL_ADDR":                     ":9000",
+		"PORTAL_SMTP_URL":                 "smtp://mailer:smtp-password-value@smtp.example.nhs.uk:587",
 		"PORTAL_DATA_DIR":                 "/var/lib/portal",
 		"PORTAL_OIDC_CIS2_LABEL":          "NHS Care Identity",
 		"PORTAL_OIDC_CIS2_ORG_CLAIM":      "org",
@@ -361,6 +362,7 @@ func TestMaskedHidesSecrets(t *testing.T) {
 		"client secret":          vars["PORTAL_OIDC_CIS2_CLIENT_SECRET"],
 		"database password":      "db-password-value",
 		"database password part": "password-value",
+		"smtp password":          "smtp-password-value",
 	}
 	for what, secret := range secrets {
 		if strings.Contains(out, secret) {
@@ -488,5 +490,22 @@ func TestRepeatedProviderIsRefused(t *testing.T) {
 	}))
 	if err == nil || !strings.Contains(err.Error(), "PORTAL_OIDC_PROVIDERS") || !strings.Contains(err.Error(), "twice") {
 		t.Fatalf("got %v; want an error naming PORTAL_OIDC_PROVIDERS", err)
+	}
+}
+
+// TestSizes: upload limits and quotas read plain bytes or KiB/MiB/GiB, and a
+// bad size names its variable.
+func TestSizes(t *testing.T) {
+	for in, want := range map[string]int64{"": 512 << 20, "1024": 1024, "64KiB": 64 << 10, "10 MiB": 10 << 20, "2GiB": 2 << 30, "3mb": 3 << 20} {
+		c, err := config.Load(envOf(map[string]string{"PORTAL_UPLOAD_MAX": in}))
+		if err != nil || c.UploadMax != want {
+			t.Errorf("PORTAL_UPLOAD_MAX=%q gave %d (%v), want %d", in, c.UploadMax, err, want)
+		}
+	}
+	for _, bad := range []string{"-1", "0", "lots", "12TiB", "1.5GiB"} {
+		_, err := config.Load(envOf(map[string]string{"PORTAL_ORG_QUOTA": bad}))
+		if err == nil || !strings.Contains(err.Error(), "PORTAL_ORG_QUOTA") {
+			t.Errorf("PORTAL_ORG_QUOTA=%q: got %v, want an error naming it", bad, err)
+		}
 	}
 }
