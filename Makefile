@@ -22,6 +22,11 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GO_FILES := find . \( -path ./node_modules -o -path ./.git -o -path ./bin -o -path ./data \) -prune -o -name '*.go' -type f -print
 
 GOTEST_FLAGS ?= -count=1 -p 2 -timeout 30m
+
+# mailpit: a real SMTP server with an HTTP API, for the email tests.
+MAILPIT_VERSION := v1.27.11
+GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
+MAILPIT   := $(GOBIN_DIR)/mailpit
 PKGS         ?= ./...
 
 # nhsuk-frontend's compiled files, copied (not committed) into static/nhsuk/.
@@ -62,8 +67,11 @@ run: assets
 	$(GO) run ./cmd/portal serve
 
 ## test: run all Go tests
-test: assets
-	$(GO) test $(GOTEST_FLAGS) $(PKGS)
+test: assets $(MAILPIT)
+	PATH="$(GOBIN_DIR):$$PATH" $(GO) test $(GOTEST_FLAGS) $(PKGS)
+
+$(MAILPIT):
+	$(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 
 ## lint: formatting, vet and staticcheck
 lint: assets

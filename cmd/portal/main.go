@@ -21,6 +21,7 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
+	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/orgs"
 )
 
@@ -79,6 +80,10 @@ func run(args []string) error {
 			return err
 		}
 		defer db.Close()
+		// The job queue's tables are River's own, migrated by River.
+		if _, err := jobs.New(ctx, jobs.Config{DB: db, Logger: log}); err != nil {
+			return fmt.Errorf("job queue tables: %w", err)
+		}
 		log.Info("database is up to date")
 		return nil
 	case "seed":

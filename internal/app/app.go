@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -24,9 +25,13 @@ import (
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/devidp"
+	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/jobs"
+	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/web"
+	"github.com/riverqueue/river"
 )
 
 // DevProviderID is the built-in development provider's ID in URLs.
@@ -38,6 +43,10 @@ type Options struct {
 	Logger *slog.Logger
 	// HTTPClient is used to reach identity providers.
 	HTTPClient *http.Client
+	// JobPollInterval is how often workers look for jobs (tests shorten it).
+	JobPollInterval time.Duration
+	// Mailer, when set, replaces the mailer chosen from the configuration.
+	Mailer notify.Mailer
 	// DevUsers, when set, replaces the development provider's user list
 	// (tests use it to hand out particular claims).
 	DevUsers func(ctx context.Context) ([]devidp.User, error)
@@ -50,11 +59,16 @@ type App struct {
 	Audit  *audit.Log
 	Authz  *authz.Authorizer
 	Orgs   *orgs.Service
+	Docs   *documents.Service
+	Jobs   *jobs.Queue
+	Notify *notify.Notifier
 	Auth   *auth.Authenticator
 	Server *web.Server
 	DevIdP *devidp.Provider
 	Clock  clock.Clock
 	Log    *slog.Logger
+
+	mailer notify.Mailer
 }
 
 // Open connects to the database and applies pending migrations.
@@ -82,7 +96,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{Config: cfg, DB: db, Clock: opt.Clock, Log: opt.Logger}
+	a := &App{Config: cfg, DB: db, Clock: opt.Clock, Log: opt.Logger, mailer: opt.Mailer}
 	a.Audit = &audit.Log{Clock: opt.Clock}
 	if err := checkRoleMaps(cfg.Providers); err != nil {
 		return nil, err
@@ -107,6 +121,21 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 		return nil, err
 	}
 	a.Orgs = &orgs.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Roles: a.Authz}
+	if a.Docs, err = a.documentStore(); err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	if a.Notify, err = a.notifier(workers); err != nil {
+		return nil, err
+	}
+	a.Jobs, err = jobs.New(ctx, jobs.Config{
+		DB: db, DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: opt.Logger,
+		PollInterval: opt.JobPollInterval,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	a.Notify.Queue = a.Jobs
 	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
 	providers := cfg.Providers
 	var devHandler http.Handler
@@ -123,13 +152,74 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a.Auth = auth.NewAuthenticator(auth.Authenticator{DB: db, Audit: a.Audit, Clock: opt.Clock, Sessions: sessions, HTTPClient: opt.HTTPClient}, cfg.BaseURL, providers)
 	a.Server, err = web.New(web.Deps{
-		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Auth: a.Auth, Sessions: sessions,
+		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Auth: a.Auth, Sessions: sessions,
+		Jobs: a.Jobs, Notify: a.Notify,
 		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// notifier builds notifications and registers the email worker. Email goes
+// through SMTP when PORTAL_SMTP_URL is set, otherwise (never in production)
+// to the development outbox.
+func (a *App) notifier(workers *river.Workers) (*notify.Notifier, error) {
+	views, err := fs.Sub(portal.Views(), "email")
+	if err != nil {
+		return nil, err
+	}
+	tpl, err := notify.LoadTemplates(views)
+	if err != nil {
+		return nil, fmt.Errorf("email templates: %w", err)
+	}
+	mailer := a.mailer
+	if mailer == nil {
+		if a.Config.SMTPURL != "" {
+			m, err := notify.NewSMTPMailer(a.Config.SMTPURL, a.Config.MailFrom)
+			if err != nil {
+				return nil, fmt.Errorf("PORTAL_SMTP_URL or PORTAL_MAIL_FROM: %w", err)
+			}
+			a.Log.Info("email is sent through SMTP", "server", m.String())
+			mailer = m
+		} else {
+			a.Log.Warn("PORTAL_SMTP_URL is not set: email goes to the development outbox at /admin/outbox")
+			mailer = &notify.OutboxMailer{DB: a.DB, Clock: a.Clock}
+		}
+	}
+	n := &notify.Notifier{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Templates: tpl, BaseURL: a.Config.BaseURL}
+	river.AddWorker(workers, &notify.EmailWorker{N: n, Mailer: mailer})
+	return n, nil
+}
+
+// documentStore opens the encrypted document store. The master key comes
+// from PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE; outside production a key
+// file is made in the data folder on first start.
+func (a *App) documentStore() (*documents.Service, error) {
+	key := a.Config.MasterKey
+	if key == nil {
+		path := a.Config.MasterKeyFile
+		if path == "" {
+			path = filepath.Join(a.Config.DataDir, "master.key")
+		}
+		var err error
+		if key, err = documents.LoadOrCreateMasterKey(path, !a.Config.IsProduction()); err != nil {
+			return nil, fmt.Errorf("master key: %w", err)
+		}
+	}
+	keys, err := documents.NewKeyring(key)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	backend, err := documents.NewLocal(a.Config.DocumentsDir)
+	if err != nil {
+		return nil, fmt.Errorf("document folder %s: %w", a.Config.DocumentsDir, err)
+	}
+	return &documents.Service{
+		DB: a.DB, Audit: a.Audit, Clock: a.Clock, Keys: keys, Store: backend,
+		Limits: documents.Limits{MaxFileBytes: a.Config.UploadMax, OrgQuotaBytes: a.Config.OrgQuota, Zip: documents.DefaultZipLimits},
+	}, nil
 }
 
 // checkRoleMaps refuses a role map naming a role the portal does not have,
@@ -257,7 +347,24 @@ func (a *App) Run(ctx context.Context) error {
 				if err := a.Auth.Sessions.Sweep(ctx); err != nil {
 					a.Log.Error("sweep sessions", "err", err)
 				}
+				// An hour is far longer than any commit takes after a file is
+				// stored, so only true orphans are removed.
+				if n, err := a.Docs.Sweep(ctx, time.Hour); err != nil {
+					a.Log.Error("sweep documents", "err", err)
+				} else if n > 0 {
+					a.Log.Info("removed orphaned document files", "count", n)
+				}
 			}
+		}
+	}()
+	if err := a.Jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := a.Jobs.Stop(stop); err != nil {
+			a.Log.Error("stop job queue", "err", err)
 		}
 	}()
 	a.Log.Info("portal listening", "addr", a.Config.Addr, "url", a.Config.BaseURL)

@@ -130,6 +130,7 @@ var flashes = map[string]string{
 	"role-granted":         "Role given",
 	"role-revoked":         "Role removed",
 	"org-chosen":           "You are now acting for this organisation",
+	"document-uploaded":    "Document uploaded",
 }
 
 func (s *Server) flash(c echo.Context, key string) {

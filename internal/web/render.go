@@ -77,6 +77,9 @@ func parseTemplates(views fs.FS) (templates, error) {
 	}
 	out := templates{}
 	err = fs.WalkDir(views, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && p == "email" {
+			return fs.SkipDir // email templates belong to internal/notify
+		}
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".html") || p == "layout.html" || strings.HasPrefix(p, "partials/") {
 			return err
 		}

@@ -25,6 +25,9 @@ func (s *Server) addRoutes() {
 	perm := func(method, path, obj, act string, h handler) {
 		s.routes = append(s.routes, Route{Method: method, Path: path, Object: obj, Action: act, handler: wrap(s, h)})
 	}
+	upload := func(path, obj, act string, h handler) {
+		s.routes = append(s.routes, Route{Method: http.MethodPost, Path: path, Object: obj, Action: act, Upload: true, handler: wrap(s, h)})
+	}
 	get, post := http.MethodGet, http.MethodPost
 
 	pub(get, "/", (*Server).home)
@@ -61,4 +64,9 @@ func (s *Server) addRoutes() {
 	perm(post, "/admin/users/:id/roles", "administration", "write", (*Server).adminRoleGrant)
 	perm(post, "/admin/users/:id/roles/:membership/revoke", "administration", "write", (*Server).adminRoleRevoke)
 	perm(get, "/audit", "audit", "read", (*Server).auditPage)
+
+	perm(get, "/documents", "documents", "read", (*Server).documentsPage)
+	upload("/documents", "documents", "write", (*Server).documentUpload)
+	signedIn(get, "/documents/:id", true, (*Server).documentPage)
+	signedIn(get, "/documents/:id/download", true, (*Server).documentDownload)
 }

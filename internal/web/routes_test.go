@@ -22,6 +22,9 @@ var expected = map[string][]authz.Role{
 	"administration.read":  {authz.PlatformAdmin},
 	"administration.write": {authz.PlatformAdmin},
 	"audit.read":           {authz.PlatformAdmin, authz.Auditor},
+	"documents.read": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.Evaluator,
+		authz.BoardMember, authz.SupplierUser},
+	"documents.write": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.SupplierUser},
 }
 
 // ids are real records to put into route parameters.

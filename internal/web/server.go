@@ -21,6 +21,9 @@ import (
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
+	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/jobs"
+	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 )
@@ -32,6 +35,9 @@ type Deps struct {
 	Audit    *audit.Log
 	Authz    *authz.Authorizer
 	Orgs     *orgs.Service
+	Docs     *documents.Service
+	Jobs     *jobs.Queue
+	Notify   *notify.Notifier
 	Auth     *auth.Authenticator
 	Sessions *auth.Sessions
 	Clock    clock.Clock
@@ -55,6 +61,10 @@ type Server struct {
 	log       *slog.Logger
 	routes    []Route
 	cookies   cookieNames
+	// uploads holds the paths of multipart upload routes, whose handlers
+	// check the CSRF token themselves from the form's first field, so the
+	// middleware need not read (and buffer) the whole body.
+	uploads map[string]bool
 }
 
 // Route is one page or action and the permission it needs. Routes with an
@@ -68,7 +78,9 @@ type Route struct {
 	// ObjectLevel marks routes whose handler also checks the stored record's
 	// organisation (answering 404 when it is another organisation's).
 	ObjectLevel bool
-	handler     echo.HandlerFunc
+	// Upload marks streaming multipart uploads (see Server.uploads).
+	Upload  bool
+	handler echo.HandlerFunc
 }
 
 type cookieNames struct{ session, attempt, csrf, flash string }
@@ -131,7 +143,11 @@ func New(d Deps) (*Server, error) {
 		e.Any("/dev-idp/*", echo.WrapHandler(d.DevIdP))
 	}
 	s.addRoutes()
+	s.uploads = map[string]bool{}
 	for _, r := range s.routes {
+		if r.Upload {
+			s.uploads[r.Method+" "+r.Path] = true
+		}
 		h := r.handler
 		if !r.Public {
 			h = s.require(r.Object, r.Action)(h)
@@ -226,15 +242,11 @@ func (s *Server) csrf() (echo.MiddlewareFunc, error) {
 		// The development provider's endpoints are called by the relying
 		// party itself (token, keys) or carry their own unguessable request
 		// ID, and back-channel logout is called by providers with a signed
-		// token; none of them are the portal's forms.
-		return wantsPath(c, "/dev-idp/", "/auth/backchannel-logout/")
+		// token; none of them are the portal's forms. Uploads check their
+		// token in the handler.
+		return wantsPath(c, "/dev-idp/", "/auth/backchannel-logout/") || s.uploads[c.Request().Method+" "+c.Path()]
 	}
-	refuse := func(err error, c echo.Context) error {
-		_ = s.Audit.Record(c.Request().Context(), s.DB, actor(c), audit.Event{
-			Action: "request.csrf_refused", ObjectType: "path", ObjectID: c.Request().URL.Path, Outcome: audit.Denied,
-		})
-		return &Error{Status: http.StatusForbidden, Message: "This form has expired or did not come from the portal. Go back, reload the page and try again.", Err: err}
-	}
+	refuse := func(err error, c echo.Context) error { return s.refuseCSRF(c, err) }
 	mw, err := middleware.CSRFConfig{
 		Skipper:        skip,
 		TokenLookup:    "form:_csrf",
@@ -262,6 +274,14 @@ func (s *Server) csrf() (echo.MiddlewareFunc, error) {
 			return inner(c)
 		}
 	}, nil
+}
+
+// refuseCSRF answers a request whose CSRF check failed: 403, audited.
+func (s *Server) refuseCSRF(c echo.Context, err error) error {
+	_ = s.Audit.Record(c.Request().Context(), s.DB, actor(c), audit.Event{
+		Action: "request.csrf_refused", ObjectType: "path", ObjectID: c.Request().URL.Path, Outcome: audit.Denied,
+	})
+	return &Error{Status: http.StatusForbidden, Message: "This form has expired or did not come from the portal. Go back, reload the page and try again.", Err: err}
 }
 
 func (s *Server) static(prefix string, files fs.FS) echo.HandlerFunc {

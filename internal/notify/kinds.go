@@ -1,0 +1,97 @@
+package notify
+
+// Kind is one sort of notification. Every kind has three email templates in
+// views/email (<name>.subject.txt, <name>.txt and <name>.html) and a row on
+// each person's preferences page.
+type Kind struct {
+	// Name is the stable identifier stored with notifications and
+	// preferences; never rename one that has been used.
+	Name string
+	// Label names the kind on the preferences page ("Deadline changes").
+	Label string
+	// Description says in a sentence when it is sent.
+	Description string
+	// Legal notices are part of the procurement's legal record: they are
+	// always emailed and always shown in the portal, whatever the person's
+	// preferences.
+	Legal bool
+	// Data lists the keys the templates read from Notify's data map; every
+	// key must be given (templates fail on a missing key). Dates may be
+	// time.Time values; templates format them with date and datetime.
+	Data []string
+}
+
+// Names of the kinds, for callers of Notify.
+const (
+	KindAwardLetter           = "award_letter"
+	KindStandstillNotice      = "standstill_notice"
+	KindDeadlineChange        = "deadline_change"
+	KindInvitation            = "invitation"
+	KindClarificationAnswered = "clarification_answered"
+	KindBidReceipt            = "bid_receipt"
+	KindRoleChanged           = "role_changed"
+	KindTestMessage           = "test_message"
+)
+
+// Kinds lists every kind in the order the preferences page shows them:
+// legal notices first.
+var Kinds = []Kind{
+	{
+		Name: KindAwardLetter, Label: "Award decisions", Legal: true,
+		Description: "Whether your organisation won a contract it bid for, and why.",
+		Data:        []string{"Procurement", "Organisation", "Successful", "Reasons", "StandstillEnds"},
+	},
+	{
+		Name: KindStandstillNotice, Label: "Standstill notices", Legal: true,
+		Description: "The start of the standstill period before a contract is signed, during which a decision can be challenged.",
+		Data:        []string{"Procurement", "AwardedTo", "StandstillEnds"},
+	},
+	{
+		Name: KindDeadlineChange, Label: "Deadline changes", Legal: true,
+		Description: "A buyer changed the closing date of a procurement you are taking part in.",
+		Data:        []string{"Procurement", "OldDeadline", "NewDeadline", "Reason"},
+	},
+	{
+		Name: KindInvitation, Label: "Invitations to bid",
+		Description: "A buyer invited your organisation to bid in a procurement.",
+		Data:        []string{"Procurement", "Buyer", "Deadline"},
+	},
+	{
+		Name: KindClarificationAnswered, Label: "Clarification answers",
+		Description: "A buyer answered a clarification question in a procurement you are taking part in.",
+		Data:        []string{"Procurement", "Question", "Answer"},
+	},
+	{
+		Name: KindBidReceipt, Label: "Bid receipts",
+		Description: "Confirmation that the portal received your organisation's bid.",
+		Data:        []string{"Procurement", "Organisation", "SubmittedAt", "Reference"},
+	},
+	{
+		Name: KindRoleChanged, Label: "Role changes",
+		Description: "You were given a role in an organisation, or a role was removed.",
+		Data:        []string{"Organisation", "Role", "Added", "ChangedBy"},
+	},
+	{
+		Name: KindTestMessage, Label: "Test messages",
+		Description: "An administrator checked that the portal's email reaches you.",
+		Data:        []string{"SentBy"},
+	},
+}
+
+// KindByName returns the kind called name.
+func KindByName(name string) (Kind, bool) {
+	for _, k := range Kinds {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// KindLabel is the plain-English name of a kind, or the name itself.
+func KindLabel(name string) string {
+	if k, ok := KindByName(name); ok {
+		return k.Label
+	}
+	return name
+}
