@@ -76,7 +76,7 @@ func NewOn(t testing.TB, kind store.Kind, dsn string, now time.Time, modify func
 		t.Fatal(err)
 	}
 	clk := clock.NewManual(now)
-	opt := app.Options{Clock: clk}
+	opt := app.Options{Clock: clk, JobPollInterval: 100 * time.Millisecond}
 	if modify != nil {
 		modify(&cfg, &opt)
 	}
@@ -97,7 +97,13 @@ func NewOn(t testing.TB, kind store.Kind, dsn string, now time.Time, modify func
 	// production, but faster so tests need not wait.
 	watch, stop := context.WithCancel(context.Background())
 	go a.Authz.Watch(watch, 100*time.Millisecond)
+	if err := a.Jobs.Start(watch); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
+		stopJobs, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Jobs.Stop(stopJobs)
 		stop()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
