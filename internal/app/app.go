@@ -136,6 +136,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	a.Notify.Queue = a.Jobs
+	a.Orgs.Notify = a.Notify
 	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
 	providers := cfg.Providers
 	var devHandler http.Handler

@@ -111,7 +111,14 @@ func Check(name string, head []byte) (FileType, error) {
 		if ext == "" || ext == "." {
 			return FileType{}, &RejectError{Message: "The file " + shown + " has no type ending, such as ‘.pdf’. Please upload " + AllowedList() + " files only."}
 		}
-		return FileType{}, &RejectError{Message: "Files ending ‘" + ext + "’ cannot be uploaded. Please upload " + AllowedList() + " files only."}
+		hint := ""
+		switch ext {
+		case ".doc", ".rtf":
+			hint = " In Word, use Save As and choose Word Document (.docx) or PDF."
+		case ".xls":
+			hint = " In Excel, use Save As and choose Excel Workbook (.xlsx)."
+		}
+		return FileType{}, &RejectError{Message: "Files ending ‘" + ext + "’ cannot be uploaded. Please upload " + AllowedList() + " files only." + hint}
 	}
 
 	detected := detectType(head)
@@ -273,7 +280,34 @@ func runnableContent(detected string, head []byte) (string, bool) {
 	if bytes.HasPrefix(bytes.TrimPrefix(head, utf8BOM), []byte("#!")) {
 		return "a script (program code)", true
 	}
+	if detected == mimePDF {
+		// mimetype, like PDF readers, accepts "%PDF-" anywhere in the first
+		// 1 KiB, so a web page or SVG with a PDF header further down (a
+		// polyglot) comes back as PDF; what precedes the header must not
+		// be markup a browser would run.
+		if i := bytes.Index(head[:min(len(head), 1024)], []byte("%PDF-")); i > 0 {
+			prefix := head[:i]
+			if what, ok := runnableContent(detectType(prefix), prefix); ok {
+				return what, true
+			}
+			if textMarkup(prefix) != "" {
+				return "a web page (HTML)", true
+			}
+		}
+	}
 	return "", false
+}
+
+// textMarkup returns the first tag in b that a browser sniffing the file
+// would treat as a web page or run, or "".
+func textMarkup(b []byte) string {
+	lower := bytes.ToLower(b)
+	for _, tag := range []string{"<script", "<html", "<svg", "<iframe"} {
+		if bytes.Contains(lower, []byte(tag)) {
+			return tag
+		}
+	}
+	return ""
 }
 
 var utf8BOM = []byte("\xEF\xBB\xBF")
@@ -295,11 +329,8 @@ func checkText(shown string, ft FileType, head []byte) string {
 		}
 		return "The file " + shown + " is not saved as UTF-8 text, so some characters (such as £ or accented letters) would be lost. Please " + how + ", then upload it again."
 	}
-	lower := bytes.ToLower(body)
-	for _, tag := range [][]byte{[]byte("<script"), []byte("<html"), []byte("<svg"), []byte("<iframe"), []byte("<object"), []byte("<embed")} {
-		if bytes.Contains(lower, tag) {
-			return "The file " + shown + " contains web page code (" + string(tag) + ">), which a browser could run, so it cannot be accepted as " + ft.Label + ". Please remove that code, or upload the document as PDF."
-		}
+	if tag := textMarkup(body); tag != "" {
+		return "The file " + shown + " contains web page code (" + tag + ">), which a browser could run, so it cannot be accepted as " + ft.Label + ". Please remove that code, or upload the document as PDF."
 	}
 	return ""
 }

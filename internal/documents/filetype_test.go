@@ -251,6 +251,7 @@ func TestCheckAccepts(t *testing.T) {
 		{"scan.png", ztImage(t, "png"), ".png"},
 		{"photo.jpg", ztImage(t, "jpeg"), ".jpg"},
 		{"photo.JPEG", ztImage(t, "jpeg"), ".jpeg"},
+		{"junk before header.pdf", append([]byte("\r\n\x00\x00junk from a scanner\n"), ztPDF()...), ".pdf"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -334,7 +335,12 @@ func TestCheckRefuses(t *testing.T) {
 		{"program.exe", exe, "Files ending ‘.exe’ cannot be uploaded. Please upload PDF, DOCX, XLSX, ODT, ODS, CSV, TXT, ZIP, PNG or JPEG files only."},
 		{"page.html", html, "Files ending ‘.html’"},
 		{"logo.svg", svg, "Files ending ‘.svg’"},
-		{"old.doc", ztPDF(), "Files ending ‘.doc’"},
+		{"old.doc", ztPDF(), "Files ending ‘.doc’ cannot be uploaded. Please upload PDF, DOCX, XLSX, ODT, ODS, CSV, TXT, ZIP, PNG or JPEG files only. In Word, use Save As"},
+		{"old.xls", ztPDF(), "In Excel, use Save As"},
+		{"page.pdf", append([]byte("<html><body>"), ztPDF()...), "a web page (HTML)"},
+		{"image.pdf", append([]byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)">`), ztPDF()...), "an SVG image"},
+		{"hidden.pdf", append([]byte("junk <ScRiPt>alert(1)</script>\n"), ztPDF()...), "a web page (HTML)"},
+		{"late header.pdf", append(make([]byte, 1100), ztPDF()...), "is not a real PDF file"},
 		{"archive.tar.gz", ztPDF(), "Files ending ‘.gz’"},
 		{"README", ztPDF(), "has no type ending"},
 	}

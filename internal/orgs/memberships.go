@@ -49,6 +49,9 @@ func (s *Service) Grant(ctx context.Context, actor audit.Actor, userID, orgID, r
 		if err := authz.Changed(tx); err != nil {
 			return err
 		}
+		if err := s.roleChanged(ctx, tx, actor, userID, o.Name, role, true); err != nil {
+			return err
+		}
 		return s.Audit.Append(tx, actor, audit.Event{
 			Action: "membership.grant", ObjectType: "user", ObjectID: userID,
 			Detail: map[string]any{"organisation_id": orgID, "role": role},
@@ -87,6 +90,13 @@ func (s *Service) Revoke(ctx context.Context, actor audit.Actor, userID, members
 			return fmt.Errorf("reset acting organisation: %w", err)
 		}
 		if err := authz.Changed(tx); err != nil {
+			return err
+		}
+		var org Organisation
+		if err := tx.Where("id = ?", m.OrganisationID).First(&org).Error; err != nil {
+			return notFound(err, "organisation")
+		}
+		if err := s.roleChanged(ctx, tx, actor, m.UserID, org.Name, m.Role, false); err != nil {
 			return err
 		}
 		return s.Audit.Append(tx, actor, audit.Event{

@@ -38,7 +38,11 @@ func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v := &Viewer{Session: sess, User: sess.User, Memberships: ms}
+		unread, err := s.Notify.UnreadCount(ctx, sess.UserID)
+		if err != nil {
+			return err
+		}
+		v := &Viewer{Session: sess, User: sess.User, Memberships: ms, Unread: unread}
 		if sess.ActingOrgID != nil {
 			for i := range ms {
 				if ms[i].OrganisationID == *sess.ActingOrgID {
@@ -96,6 +100,10 @@ func (s *Server) checkOwned(c echo.Context, org *orgs.Organisation, obj, act, ob
 	return errNotFound
 }
 
+func auditEvent(action, objectType, objectID string) audit.Event {
+	return audit.Event{Action: action, ObjectType: objectType, ObjectID: objectID}
+}
+
 func (s *Server) auditDenied(c echo.Context, action, objectType, objectID string) {
 	err := s.Audit.Record(c.Request().Context(), s.DB, actor(c), audit.Event{
 		Action: action, ObjectType: objectType, ObjectID: objectID, Outcome: audit.Denied,
@@ -131,6 +139,10 @@ var flashes = map[string]string{
 	"role-revoked":         "Role removed",
 	"org-chosen":           "You are now acting for this organisation",
 	"document-uploaded":    "Document uploaded",
+	"notifications-read":   "All notifications marked as read",
+	"preferences-saved":    "Your choices have been saved",
+	"job-retried":          "The job will run again shortly",
+	"test-email-sent":      "Test message queued",
 }
 
 func (s *Server) flash(c echo.Context, key string) {

@@ -43,6 +43,15 @@ var funcs = template.FuncMap{
 	"isoDate":  func(t time.Time) string { return t.Format(time.DateOnly) },
 	"errorFor": func(v *validate.Errors, field string) string { return v.For(field) },
 	"lower":    strings.ToLower,
+	"splitParagraphs": func(s string) []string {
+		var out []string
+		for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	},
 	"deref": func(t *time.Time) time.Time {
 		if t == nil {
 			return time.Time{}

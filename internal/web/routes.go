@@ -65,6 +65,18 @@ func (s *Server) addRoutes() {
 	perm(post, "/admin/users/:id/roles/:membership/revoke", "administration", "write", (*Server).adminRoleRevoke)
 	perm(get, "/audit", "audit", "read", (*Server).auditPage)
 
+	signedIn(get, "/notifications", false, (*Server).notificationsPage)
+	signedIn(post, "/notifications/read-all", false, (*Server).notificationsReadAll)
+	signedIn(get, "/notifications/preferences", false, (*Server).preferencesPage)
+	signedIn(post, "/notifications/preferences", false, (*Server).preferencesSave)
+	signedIn(get, "/notifications/:id", true, (*Server).notificationPage)
+	perm(get, "/admin/jobs", "administration", "read", (*Server).adminJobs)
+	perm(post, "/admin/jobs/:id/retry", "administration", "write", (*Server).adminJobRetry)
+	perm(post, "/admin/users/:id/test-email", "administration", "write", (*Server).adminUserTestEmail)
+	if !s.cfg.IsProduction() && s.cfg.SMTPURL == "" {
+		perm(get, "/admin/outbox", "administration", "read", (*Server).adminOutbox)
+	}
+
 	perm(get, "/documents", "documents", "read", (*Server).documentsPage)
 	upload("/documents", "documents", "write", (*Server).documentUpload)
 	signedIn(get, "/documents/:id", true, (*Server).documentPage)

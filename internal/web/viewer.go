@@ -22,6 +22,8 @@ type Viewer struct {
 	User        orgs.User
 	Memberships []orgs.Membership
 	ActingOrg   *orgs.Organisation
+	// Unread is how many notifications the person has not read.
+	Unread int64
 }
 
 // Domain is the casbin domain the person acts in, or "" when they have not
