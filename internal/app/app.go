@@ -45,6 +45,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// JobPollInterval is how often workers look for jobs (tests shorten it).
 	JobPollInterval time.Duration
+	// JobRetryPolicy replaces River's exponential backoff (tests shorten it).
+	JobRetryPolicy river.ClientRetryPolicy
 	// Mailer, when set, replaces the mailer chosen from the configuration.
 	Mailer notify.Mailer
 	// DevUsers, when set, replaces the development provider's user list
@@ -130,7 +132,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a.Jobs, err = jobs.New(ctx, jobs.Config{
 		DB: db, DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: opt.Logger,
-		PollInterval: opt.JobPollInterval,
+		PollInterval: opt.JobPollInterval, RetryPolicy: opt.JobRetryPolicy,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)

@@ -118,7 +118,7 @@ func Check(name string, head []byte) (FileType, error) {
 		case ".xls":
 			hint = " In Excel, use Save As and choose Excel Workbook (.xlsx)."
 		}
-		return FileType{}, &RejectError{Message: "Files ending ‘" + ext + "’ cannot be uploaded. Please upload " + AllowedList() + " files only." + hint}
+		return FileType{}, &RejectError{Message: "Files ending " + checkShownName(ext) + " cannot be uploaded. Please upload " + AllowedList() + " files only." + hint}
 	}
 
 	detected := detectType(head)
@@ -136,8 +136,9 @@ func Check(name string, head []byte) (FileType, error) {
 	return ft, nil
 }
 
-// checkShownName quotes the name for messages, keeping it short: Check may
-// be called with a name CleanName has not seen.
+// checkShownName quotes a name (or extension) for messages, without hidden
+// characters and kept short: Check may be called with a name CleanName has
+// not seen.
 func checkShownName(name string) string {
 	name = strings.ToValidUTF8(name, "\uFFFD")
 	name = strings.Map(func(r rune) rune {

@@ -365,10 +365,11 @@ func TestCheckRefuses(t *testing.T) {
 }
 
 func TestCheckLongNameInMessage(t *testing.T) {
-	name := strings.Repeat("a", 150) + "\r\n.pdf"
-	_, err := Check(name, []byte("MZ"))
-	if err == nil || strings.ContainsAny(err.Error(), "\r\n") || strings.Count(err.Error(), "a") > 100 {
-		t.Fatalf("message %q", err)
+	for _, name := range []string{strings.Repeat("a", 150) + "\r\n.pdf", "x." + strings.Repeat("b", 150) + "\r\n\u202E"} {
+		_, err := Check(name, []byte("MZ"))
+		if err == nil || strings.ContainsAny(err.Error(), "\r\n\u202E") || strings.Count(err.Error(), "a")+strings.Count(err.Error(), "b") > 100 {
+			t.Fatalf("message %q", err)
+		}
 	}
 }
 

@@ -77,6 +77,9 @@ func (s *Server) preferencesSave(c echo.Context) error {
 	f, _ := c.FormParams()
 	prefs := map[string]notify.Preference{}
 	for _, k := range notify.Kinds {
+		if k.Legal {
+			continue // always on; their boxes are disabled, so browsers send nothing
+		}
 		prefs[k.Name] = notify.Preference{Kind: k.Name, Email: f.Get("email-"+k.Name) == "on", InApp: f.Get("in-app-"+k.Name) == "on"}
 	}
 	if err := s.Notify.SetPreferences(ctx, actor(c), userID, prefs); err != nil {
