@@ -23,7 +23,9 @@ import (
 // growing backoff, so the test need not wait minutes.
 type quickRetry struct{}
 
-func (quickRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(500 * time.Millisecond) }
+func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(500 * time.Millisecond)
+}
 
 // TestEmailSurvivesAnSMTPOutage: a role change is notified in the portal and
 // by email through the real job queue to a real SMTP server (mailpit). With
