@@ -198,6 +198,14 @@ func (s *Service) Put(ctx context.Context, actor audit.Actor, up Upload) (*Docum
 	doc.SHA256 = hex.EncodeToString(hash.Sum(nil))
 	doc.CreatedAt = s.Clock.Now()
 	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		// Serialise the quota check per organisation: on PostgreSQL two
+		// uploads could otherwise both read the old total and both commit.
+		// (SQLite transactions take the write lock when they begin.)
+		if tx.Dialector.Name() == "postgres" {
+			if err := tx.Exec("SELECT id FROM organisations WHERE id = ? FOR UPDATE", doc.OrganisationID).Error; err != nil {
+				return fmt.Errorf("lock organisation for quota: %w", err)
+			}
+		}
 		var total int64
 		if err := tx.Model(&Document{}).Where("organisation_id = ?", doc.OrganisationID).Select("COALESCE(SUM(size_bytes), 0)").Scan(&total).Error; err != nil {
 			return fmt.Errorf("check quota: %w", err)

@@ -4,6 +4,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -69,11 +71,15 @@ func (s *Server) documentUpload(c echo.Context) error {
 		return s.refuseCSRF(c, errors.New("multipart CSRF token does not match"))
 	}
 	part, err = mr.NextPart()
-	if err != nil || part.FormName() != "file" || part.FileName() == "" {
+	if err != nil {
+		return s.renderDocuments(c, http.StatusBadRequest, errors.New("The file's name could not be read. Rename the file using only letters, numbers, spaces and dashes, then upload it again"))
+	}
+	name := uploadedName(part)
+	if part.FormName() != "file" || name == "" {
 		return s.renderDocuments(c, http.StatusBadRequest, errors.New("Select a file to upload"))
 	}
 	org := viewer(c).ActingOrg
-	doc, err := s.Docs.Put(r.Context(), actor(c), documents.Upload{OrganisationID: org.ID, OwnerType: "library", Name: part.FileName(), Body: part})
+	doc, err := s.Docs.Put(r.Context(), actor(c), documents.Upload{OrganisationID: org.ID, OwnerType: "library", Name: name, Body: part})
 	var tooLarge *documents.TooLargeError
 	var maxBytes *http.MaxBytesError
 	var reject *documents.RejectError
@@ -87,6 +93,16 @@ func (s *Server) documentUpload(c echo.Context) error {
 	}
 	s.flash(c, "document-uploaded")
 	return c.Redirect(http.StatusSeeOther, "/documents/"+doc.ID)
+}
+
+// uploadedName is the file name exactly as the browser sent it. Part.FileName
+// strips any path, which would quietly turn "../../etc/passwd.pdf" into
+// "passwd.pdf"; the document store should see, and refuse, the original.
+func uploadedName(part *multipart.Part) string {
+	if _, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		return params["filename"]
+	}
+	return part.FileName()
 }
 
 func (s *Server) tooLarge(c echo.Context) error {

@@ -565,7 +565,7 @@ func TestDocumentRefusedFiles(t *testing.T) {
 			{"Windows path", filePart(`..\..\windows\system32\evil.pdf`, testPDF("evil", 1000)), 400, []string{"contains / or \\"}},
 			// A raw control byte makes the part header itself invalid, so the
 			// form parser finds no file.
-			{"control character in the header", filePart("report\x01.pdf", testPDF("ctl", 1000)), 400, []string{"Select a file to upload"}},
+			{"control character in the header", filePart("report\x01.pdf", testPDF("ctl", 1000)), 400, []string{"name could not be read"}},
 			{"control character (RFC 2231)", mpPart{Disposition: `form-data; name="file"; filename*=UTF-8''report%01.pdf`, Data: testPDF("ctl", 1000)}, 400,
 				[]string{"hidden characters"}},
 			{"line break (RFC 2231)", mpPart{Disposition: `form-data; name="file"; filename*=UTF-8''report%0D%0AX-Injected%3A%201.pdf`, Data: testPDF("crlf", 1000)}, 400,
@@ -596,35 +596,14 @@ func TestDocumentRefusedFiles(t *testing.T) {
 			})
 		}
 
-		// A browser's path in the file name is never used as a path: the
-		// document is either refused or stored under its base name only, and
+		// A path in the file name is refused, not quietly shortened, and
 		// nothing appears outside the storage root.
 		t.Run("path traversal", func(t *testing.T) {
 			res := upload(t, h, b, token, "../../etc/passwd.pdf", testPDF("traversal", 1000))
-			switch res.Status {
-			case http.StatusBadRequest:
-				if !strings.Contains(errorSummary(res.Body), "contains / or \\") {
-					t.Errorf("refused with %q", errorSummary(res.Body))
-				}
-				assertStored(t, h, 0, "path traversal")
-			case http.StatusSeeOther:
-				id := docLocation.FindStringSubmatch(res.Location)
-				if id == nil {
-					t.Fatalf("location %q", res.Location)
-				}
-				doc, err := h.App.Docs.Get(context.Background(), id[1])
-				if err != nil || doc.Name != "passwd.pdf" {
-					t.Fatalf("stored as %+v (%v), want the base name passwd.pdf", doc, err)
-				}
-				if err := h.App.DB.Exec("DELETE FROM documents").Error; err != nil {
-					t.Fatal(err)
-				}
-				if _, err := h.App.Docs.Sweep(context.Background(), -time.Hour); err != nil {
-					t.Fatal(err)
-				}
-			default:
-				t.Fatalf("status %d", res.Status)
+			if res.Status != http.StatusBadRequest || !strings.Contains(errorSummary(res.Body), "contains / or \\") {
+				t.Fatalf("status %d, refused with %q; want 400 naming the slash", res.Status, errorSummary(res.Body))
 			}
+			assertStored(t, h, 0, "path traversal")
 			for _, p := range []string{filepath.Join(h.App.Config.DocumentsDir, "..", "..", "etc", "passwd.pdf"), filepath.Join(h.App.Config.DocumentsDir, "etc")} {
 				if _, err := os.Stat(p); err == nil {
 					t.Errorf("%s exists", p)
@@ -946,21 +925,20 @@ func TestDocumentUploadCSRF(t *testing.T) {
 		token := b.CSRF("/documents")
 		pdf := testPDF("csrf", 2000)
 		cases := []struct {
-			name   string
-			parts  []mpPart
-			header http.Header
+			name  string
+			parts []mpPart
 		}{
-			{"token after the file", []mpPart{filePart("a.pdf", pdf), csrfPart(token)}, nil},
-			{"wrong token", []mpPart{csrfPart(strings.Repeat("x", len(token))), filePart("a.pdf", pdf)}, nil},
-			{"empty token", []mpPart{csrfPart(""), filePart("a.pdf", pdf)}, nil},
-			{"token with a suffix", []mpPart{csrfPart(token + "x"), filePart("a.pdf", pdf)}, nil},
-			{"no token", []mpPart{filePart("a.pdf", pdf)}, nil},
-			{"another field first", []mpPart{{Field: "note", Data: []byte("hi")}, csrfPart(token), filePart("a.pdf", pdf)}, nil},
+			{"token after the file", []mpPart{filePart("a.pdf", pdf), csrfPart(token)}},
+			{"wrong token", []mpPart{csrfPart(strings.Repeat("x", len(token))), filePart("a.pdf", pdf)}},
+			{"empty token", []mpPart{csrfPart(""), filePart("a.pdf", pdf)}},
+			{"token with a suffix", []mpPart{csrfPart(token + "x"), filePart("a.pdf", pdf)}},
+			{"no token", []mpPart{filePart("a.pdf", pdf)}},
+			{"another field first", []mpPart{{Field: "note", Data: []byte("hi")}, csrfPart(token), filePart("a.pdf", pdf)}},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				ct, body := multipartBody(t, tc.parts...)
-				res := send(t, h, b, ct, bytes.NewReader(body), tc.header)
+				res := send(t, h, b, ct, bytes.NewReader(body), nil)
 				if res.Status != http.StatusForbidden {
 					t.Errorf("status %d, want 403", res.Status)
 				}
@@ -1101,6 +1079,84 @@ func TestDocumentConcurrentUploads(t *testing.T) {
 		}
 		if count, brk, err := audit.Verify(context.Background(), h.App.DB); err != nil || brk != nil {
 			t.Fatalf("audit chain after %d entries: %v %v", count, brk, err)
+		}
+	})
+}
+
+// TestDocumentQuotaConcurrent: uploads racing for the last of the quota
+// cannot together exceed it. With a 100 KiB quota and eight 30 KiB files
+// sent at once, exactly three fit.
+func TestDocumentQuotaConcurrent(t *testing.T) {
+	eachWith(t, func(c *config.Config, _ *app.Options) { c.OrgQuota = 100 << 10 }, func(t *testing.T, h *apptest.Harness) {
+		const n = 8
+		browsers := make([]*apptest.Browser, n)
+		tokens := make([]string, n)
+		for i := range browsers {
+			browsers[i] = h.Browser(t)
+			browsers[i].SignInAs("demo-trust-lead")
+			tokens[i] = browsers[i].CSRF("/documents")
+		}
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		startLine := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				ct, body := multipartBody(t, csrfPart(tokens[i]), filePart(fmt.Sprintf("q%d.pdf", i), testPDF(fmt.Sprintf("q%d", i), 30<<10)))
+				req, _ := http.NewRequest(http.MethodPost, h.URL+"/documents", bytes.NewReader(body))
+				req.Header.Set("Content-Type", ct)
+				<-startLine
+				resp, err := browsers[i].Client.Do(req)
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				statuses[i] = resp.StatusCode
+			})
+		}
+		close(startLine)
+		wg.Wait()
+		ok := 0
+		for i, st := range statuses {
+			switch st {
+			case http.StatusSeeOther:
+				ok++
+			case http.StatusBadRequest:
+			default:
+				t.Errorf("upload %d: status %d", i, st)
+			}
+		}
+		used, err := h.App.Docs.Used(context.Background(), orgID(t, h, "RJ7"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != 3 || used != 3*(30<<10) {
+			t.Errorf("%d uploads accepted using %d bytes (statuses %v); want exactly 3 using %d of the %d quota", ok, used, statuses, 3*(30<<10), 100<<10)
+		}
+		assertStored(t, h, int64(ok), "after racing for the quota")
+	})
+}
+
+// TestDocumentUploadCrossSite: a cross-site upload is refused outright, as
+// every other form post is, even with a valid token.
+func TestDocumentUploadCrossSite(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		b := h.Browser(t)
+		b.SignInAs("demo-trust-lead")
+		ct, body := multipartBody(t, csrfPart(b.CSRF("/documents")), filePart("a.pdf", testPDF("cross-site", 2000)))
+		for _, site := range []string{"cross-site", "same-site"} {
+			res := send(t, h, b, ct, bytes.NewReader(body), http.Header{"Sec-Fetch-Site": {site}})
+			if res.Status != http.StatusForbidden {
+				t.Errorf("Sec-Fetch-Site %s with a valid token: status %d, want 403", site, res.Status)
+			}
+		}
+		if n := countAudit(h, "request.csrf_refused", audit.Denied, "/documents"); n != 2 {
+			t.Errorf("%d refusals audited, want 2", n)
+		}
+		assertStored(t, h, 0, "after cross-site uploads")
+		// The same request from the portal's own pages works.
+		if res := send(t, h, b, ct, bytes.NewReader(body), http.Header{"Sec-Fetch-Site": {"same-origin"}}); res.Status != http.StatusSeeOther {
+			t.Errorf("same-origin upload: status %d", res.Status)
 		}
 	})
 }
