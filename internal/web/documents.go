@@ -72,11 +72,11 @@ func (s *Server) documentUpload(c echo.Context) error {
 	}
 	part, err = mr.NextPart()
 	if err != nil {
-		return s.renderDocuments(c, http.StatusBadRequest, errors.New("The file's name could not be read. Rename the file using only letters, numbers, spaces and dashes, then upload it again"))
+		return s.renderDocuments(c, http.StatusBadRequest, &documents.RejectError{Message: "The file's name could not be read. Rename the file using only letters, numbers, spaces and dashes, then upload it again"})
 	}
 	name := uploadedName(part)
 	if part.FormName() != "file" || name == "" {
-		return s.renderDocuments(c, http.StatusBadRequest, errors.New("Select a file to upload"))
+		return s.renderDocuments(c, http.StatusBadRequest, &documents.RejectError{Message: "Select a file to upload"})
 	}
 	org := viewer(c).ActingOrg
 	doc, err := s.Docs.Put(r.Context(), actor(c), documents.Upload{OrganisationID: org.ID, OwnerType: "library", Name: name, Body: part})
