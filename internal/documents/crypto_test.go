@@ -87,7 +87,7 @@ func TestRoundTrip(t *testing.T) {
 		plain := randomBytes(t, size)
 		id := []byte("doc-" + string(rune('a'+size%26)))
 		ct, wrapped := encrypt(t, k, plain, id)
-		if size > 0 && bytes.Contains(ct, plain[:min(size, 64)]) {
+		if size >= 16 && bytes.Contains(ct, plain[:min(size, 64)]) {
 			t.Errorf("size %d: ciphertext contains the plaintext", size)
 		}
 		got, err := decrypt(k, ct, wrapped, id)

@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"time"
 
@@ -142,7 +143,7 @@ func (s *Service) Put(ctx context.Context, actor audit.Actor, up Upload) (*Docum
 	doc.StorageKey = uuid.NewString()
 	hash := sha256.New()
 	src := &limited{r: io.MultiReader(bytes.NewReader(head), up.Body), max: s.Limits.MaxFileBytes}
-	plain := io.TeeReader(src, hash)
+	var plain io.Reader = src
 
 	// A zip-based file is inspected as it streams past, never stored plain.
 	var zipDone chan error
@@ -162,8 +163,7 @@ func (s *Service) Put(ctx context.Context, actor audit.Actor, up Upload) (*Docum
 	}
 	doc.WrappedKey = wrapped
 	go func() {
-		buf := make([]byte, 1<<20)
-		_, err := io.CopyBuffer(enc, plain, buf)
+		err := copyHashing(enc, plain, hash)
 		if err == nil {
 			err = enc.Close()
 		}
@@ -226,6 +226,38 @@ func (s *Service) Put(ctx context.Context, actor audit.Actor, up Upload) (*Docum
 		return nil, err
 	}
 	return doc, nil
+}
+
+// copyHashing copies src to dst while hashing every chunk on a second
+// goroutine, so SHA-256 and encryption use two cores instead of taking turns
+// on one (together they are most of an upload's CPU time).
+func copyHashing(dst io.Writer, src io.Reader, h hash.Hash) error {
+	buf := make([]byte, 1<<20)
+	chunks, hashed := make(chan []byte), make(chan struct{})
+	defer close(chunks)
+	go func() {
+		for c := range chunks {
+			h.Write(c)
+			hashed <- struct{}{}
+		}
+	}()
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			chunks <- buf[:n]
+			_, werr := dst.Write(buf[:n])
+			<-hashed // the buffer is reused only once both are done with it
+			if werr != nil {
+				return werr
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
 }
 
 func (s *Service) quotaError(used int64) error {
