@@ -86,9 +86,18 @@ lint: assets
 fmt:
 	$(GO_FILES) | xargs -r gofmt -w
 
-## bench: run the Go benchmarks
+## bench: run the Go benchmarks, among them storing a 1 GiB upload next to dd
+## writing the same bytes to the same disk (several GiB written under $TMPDIR,
+## a few minutes), and write the figures to docs/benchmarks.md
+# The commands are written without quotes so they can be shown as they ran.
+BENCH_UPLOAD := $(GO) test -run=^$$ -bench=^BenchmarkUpload1GiB$$ -benchtime=5x -benchmem -timeout=30m ./internal/documents/
+BENCH_OTHERS := $(GO) test -run=^$$ -bench=. -skip=^BenchmarkUpload1GiB$$ -benchmem -timeout=30m $(PKGS)
 bench: assets
-	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	@out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
+	echo '$(BENCH_UPLOAD)'; $(BENCH_UPLOAD) | tee "$$out"; \
+	echo '$(BENCH_OTHERS)'; $(BENCH_OTHERS) | tee -a "$$out"; \
+	$(GO) run ./cmd/benchreport -o docs/benchmarks.md \
+		-command 'make bench' -command '# which ran:' -command '$(BENCH_UPLOAD)' -command '$(BENCH_OTHERS)' < "$$out"
 
 ## docker: build the container image
 docker:
