@@ -16,6 +16,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
@@ -117,13 +118,17 @@ func (s *Sessions) End(tx *gorm.DB, sessionID string) error {
 	return nil
 }
 
-// SetActingOrg records which organisation the person acts for. The caller has
-// checked that they hold a role there.
-func (s *Sessions) SetActingOrg(ctx context.Context, sessionID, orgID string) error {
-	if err := s.DB.WithContext(ctx).Model(&Session{}).Where("id = ?", sessionID).Update("acting_org_id", orgID).Error; err != nil {
-		return fmt.Errorf("set acting organisation: %w", err)
-	}
-	return nil
+// SetActingOrg records which organisation the person acts for, with its
+// audit entry, in one transaction. The caller has checked that they hold a
+// role there.
+func (s *Sessions) SetActingOrg(ctx context.Context, sessionID, orgID string, log *audit.Log, actor audit.Actor) error {
+	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Model(&Session{}).Where("id = ?", sessionID).Update("acting_org_id", orgID).Error; err != nil {
+			return fmt.Errorf("set acting organisation: %w", err)
+		}
+		actor.OrgID = orgID
+		return log.Append(tx, actor, audit.Event{Action: "auth.act_for", ObjectType: "organisation", ObjectID: orgID})
+	})
 }
 
 // Sweep removes expired sessions and sign-in attempts.

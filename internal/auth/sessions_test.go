@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -279,13 +280,14 @@ func TestSetActingOrg(t *testing.T) {
 		if err != nil || sess.ActingOrgID != nil {
 			t.Fatalf("new session %+v (err %v), want no acting organisation", sess, err)
 		}
-		if err := f.sessions.SetActingOrg(ctx, sess.ID, f.orgID); err != nil {
+		log := &audit.Log{Clock: f.sessions.Clock}
+		if err := f.sessions.SetActingOrg(ctx, sess.ID, f.orgID, log, audit.Actor{UserID: sess.UserID, Label: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		if sess, err = f.sessions.Lookup(ctx, token); err != nil || sess.ActingOrgID == nil || *sess.ActingOrgID != f.orgID {
 			t.Fatalf("after SetActingOrg: %+v (err %v)", sess, err)
 		}
-		if err := f.sessions.SetActingOrg(ctx, sess.ID, "no-such-org"); err == nil {
+		if err := f.sessions.SetActingOrg(ctx, sess.ID, "no-such-org", log, audit.Actor{UserID: sess.UserID, Label: "test"}); err == nil {
 			t.Fatal("acting for a missing organisation was stored")
 		}
 	})

@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/auth"
 )
 
@@ -114,13 +113,7 @@ func (s *Server) chooseOrganisationSave(c echo.Context) error {
 	orgID := c.FormValue("organisation")
 	for _, o := range v.Organisations() {
 		if o.ID == orgID {
-			ctx := c.Request().Context()
-			if err := s.Sessions.SetActingOrg(ctx, v.Session.ID, orgID); err != nil {
-				return err
-			}
-			a := actor(c)
-			a.OrgID = orgID
-			if err := s.Audit.Record(ctx, s.DB, a, audit.Event{Action: "auth.act_for", ObjectType: "organisation", ObjectID: orgID}); err != nil {
+			if err := s.Sessions.SetActingOrg(c.Request().Context(), v.Session.ID, orgID, s.Audit, actor(c)); err != nil {
 				return err
 			}
 			s.flash(c, "org-chosen")
