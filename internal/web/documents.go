@@ -1,11 +1,8 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -52,31 +49,16 @@ func (s *Server) renderDocuments(c echo.Context, status int, uploadErr error) er
 // declared length before reading and again while streaming.
 func (s *Server) documentUpload(c echo.Context) error {
 	r := c.Request()
-	limit := s.cfg.UploadMax + multipartOverhead
-	if r.ContentLength > limit {
+	mr, err := s.openUpload(c, s.cfg.UploadMax+multipartOverhead)
+	if errors.Is(err, errDeclaredTooLarge) {
 		return s.tooLarge(c)
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
-	mr, err := r.MultipartReader()
 	if err != nil {
-		return &Error{Status: http.StatusBadRequest, Message: "Choose a file to upload using the form.", Err: err}
+		return err
 	}
-	part, err := mr.NextPart()
-	if err != nil || part.FormName() != "_csrf" {
-		return s.refuseCSRF(c, errors.New("multipart form does not start with the CSRF token"))
-	}
-	token, _ := io.ReadAll(io.LimitReader(part, 256))
-	cookie, err := c.Cookie(s.cookies.csrf)
-	if err != nil || cookie.Value == "" || subtle.ConstantTimeCompare(token, []byte(cookie.Value)) != 1 {
-		return s.refuseCSRF(c, errors.New("multipart CSRF token does not match"))
-	}
-	part, err = mr.NextPart()
+	part, name, err := nextFile(mr, "file")
 	if err != nil {
-		return s.renderDocuments(c, http.StatusBadRequest, &documents.RejectError{Message: "The file's name could not be read. Rename the file using only letters, numbers, spaces and dashes, then upload it again"})
-	}
-	name := uploadedName(part)
-	if part.FormName() != "file" || name == "" {
-		return s.renderDocuments(c, http.StatusBadRequest, &documents.RejectError{Message: "Select a file to upload"})
+		return s.renderDocuments(c, http.StatusBadRequest, err)
 	}
 	org := viewer(c).ActingOrg
 	doc, err := s.Docs.Put(r.Context(), actor(c), documents.Upload{OrganisationID: org.ID, OwnerType: "library", Name: name, Body: part})
@@ -93,16 +75,6 @@ func (s *Server) documentUpload(c echo.Context) error {
 	}
 	s.flash(c, "document-uploaded")
 	return c.Redirect(http.StatusSeeOther, "/documents/"+doc.ID)
-}
-
-// uploadedName is the file name exactly as the browser sent it. Part.FileName
-// strips any path, which would quietly turn "../../etc/passwd.pdf" into
-// "passwd.pdf"; the document store should see, and refuse, the original.
-func uploadedName(part *multipart.Part) string {
-	if _, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
-		return params["filename"]
-	}
-	return part.FileName()
 }
 
 func (s *Server) tooLarge(c echo.Context) error {
