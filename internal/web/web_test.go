@@ -378,3 +378,22 @@ func h0Config(t *testing.T) config.Config {
 	}
 	return cfg
 }
+
+// TestCookiesOverHTTPS: behind an https base URL the cookies the portal sets
+// are __Host- prefixed, Secure, HttpOnly and SameSite=Lax. (The provider at
+// that address does not exist here, so only the CSRF cookie is set.)
+func TestCookiesOverHTTPS(t *testing.T) {
+	h := apptest.New(t, "sqlite", func(cfg *config.Config, _ *app.Options) {
+		cfg.BaseURL = "https://procurement.example.nhs.uk"
+	})
+	res := h.Browser(t).Get("/sign-in/" + app.DevProviderID)
+	cookies := (&http.Response{Header: res.Header}).Cookies()
+	if len(cookies) == 0 || cookies[0].Name != "__Host-portal_csrf" {
+		t.Fatalf("cookies %v; want __Host-portal_csrf", cookies)
+	}
+	for _, ck := range cookies {
+		if !strings.HasPrefix(ck.Name, "__Host-") || !ck.Secure || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" {
+			t.Errorf("cookie %s: secure=%v httponly=%v samesite=%v path=%q domain=%q", ck.Name, ck.Secure, ck.HttpOnly, ck.SameSite, ck.Path, ck.Domain)
+		}
+	}
+}
