@@ -22,6 +22,7 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/devidp"
@@ -56,19 +57,20 @@ type Options struct {
 
 // App is a wired portal.
 type App struct {
-	Config config.Config
-	DB     *store.DB
-	Audit  *audit.Log
-	Authz  *authz.Authorizer
-	Orgs   *orgs.Service
-	Docs   *documents.Service
-	Jobs   *jobs.Queue
-	Notify *notify.Notifier
-	Auth   *auth.Authenticator
-	Server *web.Server
-	DevIdP *devidp.Provider
-	Clock  clock.Clock
-	Log    *slog.Logger
+	Config    config.Config
+	DB        *store.DB
+	Audit     *audit.Log
+	Authz     *authz.Authorizer
+	Orgs      *orgs.Service
+	Docs      *documents.Service
+	Catalogue *catalogue.Service
+	Jobs      *jobs.Queue
+	Notify    *notify.Notifier
+	Auth      *auth.Authenticator
+	Server    *web.Server
+	DevIdP    *devidp.Provider
+	Clock     clock.Clock
+	Log       *slog.Logger
 
 	mailer notify.Mailer
 }
@@ -123,6 +125,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 		return nil, err
 	}
 	a.Orgs = &orgs.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Roles: a.Authz}
+	a.Catalogue = &catalogue.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
 	if a.Docs, err = a.documentStore(); err != nil {
 		return nil, err
 	}
@@ -155,7 +158,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a.Auth = auth.NewAuthenticator(auth.Authenticator{DB: db, Audit: a.Audit, Clock: opt.Clock, Sessions: sessions, HTTPClient: opt.HTTPClient}, cfg.BaseURL, providers)
 	a.Server, err = web.New(web.Deps{
-		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Auth: a.Auth, Sessions: sessions,
+		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Catalogue: a.Catalogue, Auth: a.Auth, Sessions: sessions,
 		Jobs: a.Jobs, Notify: a.Notify,
 		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
 	})

@@ -2,8 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -91,6 +94,13 @@ func (s *Server) require(obj, act string) echo.MiddlewareFunc {
 // record owned by org? The domain comes from the stored record, never from
 // the request. Another organisation's record answers 404, so its existence
 // is not revealed, and the attempt is audited.
+// may reports whether the viewer may do act on obj for a record owned by
+// org, without auditing: for deciding what a page offers, not for guarding.
+func (s *Server) may(c echo.Context, org *orgs.Organisation, obj, act string) bool {
+	v := viewer(c)
+	return v != nil && s.authz.Allowed(v.User.ID, authz.Domain(org.Kind, org.ID), obj, act)
+}
+
 func (s *Server) checkOwned(c echo.Context, org *orgs.Organisation, obj, act, objectType, objectID string) error {
 	v := viewer(c)
 	if v != nil && s.authz.Allowed(v.User.ID, authz.Domain(org.Kind, org.ID), obj, act) {
@@ -143,17 +153,45 @@ var flashes = map[string]string{
 	"preferences-saved":    "Your choices have been saved",
 	"job-retried":          "The job will run again shortly",
 	"test-email-sent":      "Test message queued",
+	"catalogue-created":    "Catalogue created",
+	"section-added":        "Section added",
+	"requirement-saved":    "Requirement saved",
+	"requirement-deleted":  "Requirement removed",
+	"catalogue-imported":   "Imported %d rows: %d added, %d updated, %d unchanged",
+	"version-published":    "Version %d published",
 }
 
-func (s *Server) flash(c echo.Context, key string) {
-	s.setCookie(c, s.cookies.flash, key, time.Minute)
+func (s *Server) flash(c echo.Context, key string, counts ...int) {
+	value := key
+	for _, n := range counts {
+		value += "." + strconv.Itoa(n)
+	}
+	s.setCookie(c, s.cookies.flash, value, time.Minute)
 }
 
+// takeFlash reads and clears the flash cookie. Its value is a message key
+// followed by whole numbers, so only the portal's own words are shown.
 func (s *Server) takeFlash(c echo.Context) string {
 	ck, err := c.Cookie(s.cookies.flash)
 	if err != nil {
 		return ""
 	}
 	s.clearCookie(c, s.cookies.flash)
-	return flashes[ck.Value]
+	parts := strings.Split(ck.Value, ".")
+	msg, ok := flashes[parts[0]]
+	if !ok {
+		return ""
+	}
+	args := make([]any, 0, len(parts)-1)
+	for _, p := range parts[1:] {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return ""
+		}
+		args = append(args, n)
+	}
+	if strings.Count(msg, "%d") != len(args) {
+		return ""
+	}
+	return fmt.Sprintf(msg, args...)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -39,10 +40,12 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"datetime": func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
-	"isoDate":  func(t time.Time) string { return t.Format(time.DateOnly) },
-	"errorFor": func(v *validate.Errors, field string) string { return v.For(field) },
-	"lower":    strings.ToLower,
+	"datetime":          func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
+	"isoDate":           func(t time.Time) string { return t.Format(time.DateOnly) },
+	"errorFor":          func(v *validate.Errors, field string) string { return v.For(field) },
+	"lower":             strings.ToLower,
+	"priorityLabel":     catalogue.PriorityLabel,
+	"responseTypeLabel": catalogue.ResponseTypeLabel,
 	"splitParagraphs": func(s string) []string {
 		var out []string
 		for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {

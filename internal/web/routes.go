@@ -77,6 +77,18 @@ func (s *Server) addRoutes() {
 		perm(get, "/admin/outbox", "administration", "read", (*Server).adminOutbox)
 	}
 
+	perm(get, "/catalogues", "catalogue", "read", (*Server).cataloguesPage)
+	perm(post, "/catalogues", "catalogue", "write", (*Server).catalogueCreate)
+	signedIn(get, "/catalogues/:id", true, (*Server).cataloguePage)
+	signedIn(post, "/catalogues/:id/sections", true, (*Server).catalogueSectionAdd)
+	signedIn(get, "/catalogues/:id/requirements/new", true, (*Server).requirementForm)
+	signedIn(get, "/catalogues/:id/requirements/:req/edit", true, (*Server).requirementForm)
+	signedIn(post, "/catalogues/:id/requirements", true, (*Server).requirementSave)
+	signedIn(post, "/catalogues/:id/requirements/:req/delete", true, (*Server).requirementDelete)
+	s.routes = append(s.routes, Route{Method: post, Path: "/catalogues/:id/import", ObjectLevel: true, Upload: true, handler: wrap(s, (*Server).catalogueImport)})
+	signedIn(get, "/catalogues/:id/export", true, (*Server).catalogueExport)
+	signedIn(post, "/catalogues/:id/publish", true, (*Server).cataloguePublish)
+
 	perm(get, "/documents", "documents", "read", (*Server).documentsPage)
 	upload("/documents", "documents", "write", (*Server).documentUpload)
 	signedIn(get, "/documents/:id", true, (*Server).documentPage)

@@ -25,6 +25,8 @@ var expected = map[string][]authz.Role{
 	"documents.read": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.Evaluator,
 		authz.BoardMember, authz.SupplierUser},
 	"documents.write": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.SupplierUser},
+	"catalogue.read":  {authz.ConsortiumLead},
+	"catalogue.write": {authz.ConsortiumLead},
 }
 
 // ids are real records to put into route parameters.

@@ -19,6 +19,7 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/documents"
@@ -30,20 +31,21 @@ import (
 
 // Deps is everything the web layer needs, built once from the Config.
 type Deps struct {
-	Config   config.Config
-	DB       *store.DB
-	Audit    *audit.Log
-	Authz    *authz.Authorizer
-	Orgs     *orgs.Service
-	Docs     *documents.Service
-	Jobs     *jobs.Queue
-	Notify   *notify.Notifier
-	Auth     *auth.Authenticator
-	Sessions *auth.Sessions
-	Clock    clock.Clock
-	Log      *slog.Logger
-	Views    fs.FS
-	Static   fs.FS
+	Config    config.Config
+	DB        *store.DB
+	Audit     *audit.Log
+	Authz     *authz.Authorizer
+	Orgs      *orgs.Service
+	Docs      *documents.Service
+	Catalogue *catalogue.Service
+	Jobs      *jobs.Queue
+	Notify    *notify.Notifier
+	Auth      *auth.Authenticator
+	Sessions  *auth.Sessions
+	Clock     clock.Clock
+	Log       *slog.Logger
+	Views     fs.FS
+	Static    fs.FS
 	// DevIdP, when set, is the built-in development identity provider's
 	// handler, mounted at /dev-idp.
 	DevIdP http.Handler
