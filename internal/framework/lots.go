@@ -1,0 +1,259 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// Field names of LotInput's, CopyRequirements' and SetCriteria's errors.
+const (
+	FieldLotTitle     = "title"
+	FieldMinSuppliers = "min_suppliers"
+	FieldMaxSuppliers = "max_suppliers"
+	FieldCallOff      = "call_off"
+	FieldReferences   = "references"
+	FieldCriteria     = "criteria"
+)
+
+// LotInput is what a form submits to add a lot.
+type LotInput struct {
+	Title   string
+	Scope   string
+	Min     int
+	Max     int
+	CallOff string // direct, competition or both
+}
+
+func (in *LotInput) check() *validate.Errors {
+	in.Title = strings.Join(strings.Fields(in.Title), " ")
+	in.Scope = strings.TrimSpace(in.Scope)
+	var v validate.Errors
+	v.Required(FieldLotTitle, in.Title, "Enter the lot's title")
+	if in.Min < 1 {
+		v.Add(FieldMinSuppliers, "A lot needs at least 1 supplier")
+	}
+	if in.Max < in.Min {
+		v.Add(FieldMaxSuppliers, fmt.Sprintf("The maximum number of suppliers must be at least the minimum (%d)", in.Min))
+	}
+	switch in.CallOff {
+	case CallOffDirect, CallOffCompetition, CallOffBoth:
+	default:
+		v.Add(FieldCallOff, "Choose whether call-offs are direct awards, further competitions or both")
+	}
+	return &v
+}
+
+// AddLot adds a lot, numbered after the existing ones, to a draft framework.
+func (s *Service) AddLot(ctx context.Context, actor audit.Actor, frameworkID string, in LotInput) (*Lot, error) {
+	if err := in.check().Err(); err != nil {
+		return nil, err
+	}
+	var lot *Lot
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockDraft(tx, frameworkID); err != nil {
+			return err
+		}
+		var last int
+		if err := tx.Model(&Lot{}).Where("framework_id = ?", frameworkID).Select("COALESCE(MAX(number), 0)").Scan(&last).Error; err != nil {
+			return fmt.Errorf("number lot: %w", err)
+		}
+		lot = &Lot{ID: newID(), FrameworkID: frameworkID, Number: last + 1, Title: in.Title, Scope: in.Scope,
+			MinSuppliers: in.Min, MaxSuppliers: in.Max, CallOff: in.CallOff}
+		if err := tx.Create(lot).Error; err != nil {
+			return fmt.Errorf("create lot: %w", err)
+		}
+		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.lot.add", ObjectType: "framework", ObjectID: frameworkID,
+			Detail: map[string]any{"lot_id": lot.ID, "number": lot.Number, "title": lot.Title}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lot, nil
+}
+
+// Lots lists a framework's lots by number.
+func (s *Service) Lots(ctx context.Context, frameworkID string) ([]Lot, error) {
+	var out []Lot
+	if err := s.DB.WithContext(ctx).Where("framework_id = ?", frameworkID).Order("number").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list lots: %w", err)
+	}
+	return out, nil
+}
+
+// CopyRequirements copies requirements from a published catalogue version
+// into a lot of a draft framework, keeping where each came from. An empty
+// references list copies them all. Requirements the lot already has (by
+// reference) are refused, as are references the version does not hold.
+func (s *Service) CopyRequirements(ctx context.Context, actor audit.Actor, lotID, catalogueID string, version int, references []string) ([]LotRequirement, error) {
+	reqs, err := s.Catalogue.Snapshot(ctx, catalogueID, version)
+	if err != nil {
+		return nil, err
+	}
+	if len(references) > 0 {
+		want := map[string]bool{}
+		for _, r := range references {
+			want[strings.ToUpper(strings.TrimSpace(r))] = true
+		}
+		var picked []catalogue.Requirement
+		for _, r := range reqs {
+			if want[r.Reference] {
+				picked = append(picked, r)
+				delete(want, r.Reference)
+			}
+		}
+		if len(want) > 0 {
+			missing := make([]string, 0, len(want))
+			for r := range want {
+				missing = append(missing, r)
+			}
+			slices.Sort(missing)
+			var v validate.Errors
+			v.Add(FieldReferences, fmt.Sprintf("Version %d of the catalogue has no requirement %s", version, strings.Join(missing, ", ")))
+			return nil, v.Err()
+		}
+		reqs = picked
+	}
+	if len(reqs) == 0 {
+		var v validate.Errors
+		v.Add(FieldReferences, "Choose at least one requirement to copy")
+		return nil, v.Err()
+	}
+	var out []LotRequirement
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var lot Lot
+		if err := tx.Where("id = ?", lotID).First(&lot).Error; err != nil {
+			return notFound(err, "lot")
+		}
+		f, err := s.lockDraft(tx, lot.FrameworkID)
+		if err != nil {
+			return err
+		}
+		var have []string
+		if err := tx.Model(&LotRequirement{}).Where("lot_id = ?", lotID).Pluck("reference", &have).Error; err != nil {
+			return fmt.Errorf("read lot requirements: %w", err)
+		}
+		var dup []string
+		for _, r := range reqs {
+			if slices.Contains(have, r.Reference) {
+				dup = append(dup, r.Reference)
+			}
+		}
+		if len(dup) > 0 {
+			var v validate.Errors
+			v.Add(FieldReferences, fmt.Sprintf("Lot %d already has %s", lot.Number, strings.Join(dup, ", ")))
+			return v.Err()
+		}
+		var pos int
+		if err := tx.Model(&LotRequirement{}).Where("lot_id = ?", lotID).Select("COALESCE(MAX(position), 0)").Scan(&pos).Error; err != nil {
+			return fmt.Errorf("position requirements: %w", err)
+		}
+		refs := make([]string, 0, len(reqs))
+		for _, r := range reqs {
+			pos++
+			o := r.Origin()
+			out = append(out, LotRequirement{ID: newID(), LotID: lotID, Reference: r.Reference, Text: r.Text, Priority: r.Priority,
+				Weight: r.Weight, ResponseType: r.ResponseType, Descriptors: slices.Clone(r.Descriptors), Guidance: r.Guidance,
+				SectionTitle: r.SectionTitle, SourceCatalogueID: catalogueID, SourceVersion: version,
+				SourceRequirementID: o.RequirementID, Position: pos})
+			refs = append(refs, r.Reference)
+		}
+		if err := tx.Create(&out).Error; err != nil {
+			return fmt.Errorf("copy requirements: %w", err)
+		}
+		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.lot.copy_requirements", ObjectType: "framework", ObjectID: f.ID,
+			Detail: map[string]any{"lot_id": lotID, "catalogue_id": catalogueID, "catalogue_version": version, "references": refs}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// LotRequirements lists a lot's requirements in order.
+func (s *Service) LotRequirements(ctx context.Context, lotID string) ([]LotRequirement, error) {
+	var out []LotRequirement
+	if err := s.DB.WithContext(ctx).Where("lot_id = ?", lotID).Order("position").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list lot requirements: %w", err)
+	}
+	return out, nil
+}
+
+// SetCriteria replaces a draft framework's evaluation criteria. Every
+// criterion needs a name and a weight from 1 to 100, and the weights must
+// add up to exactly 100.
+func (s *Service) SetCriteria(ctx context.Context, actor audit.Actor, frameworkID string, criteria []Criterion) error {
+	var v validate.Errors
+	total := 0
+	seen := map[string]bool{}
+	clean := make([]Criterion, 0, len(criteria))
+	for i, c := range criteria {
+		name := strings.Join(strings.Fields(c.Name), " ")
+		field := fmt.Sprintf("criterion%d", i+1)
+		switch {
+		case name == "":
+			v.Add(field, fmt.Sprintf("Enter a name for criterion %d", i+1))
+		case seen[strings.ToLower(name)]:
+			v.Add(field, fmt.Sprintf("%s is listed twice", name))
+		}
+		seen[strings.ToLower(name)] = true
+		if c.Weight < 1 || c.Weight > 100 {
+			v.Add(field+"_weight", fmt.Sprintf("The weight of %s must be from 1 to 100, not %d", orDefault(name, fmt.Sprintf("criterion %d", i+1)), c.Weight))
+		}
+		total += c.Weight
+		clean = append(clean, Criterion{ID: newID(), FrameworkID: frameworkID, Name: name, Weight: c.Weight, Position: i + 1})
+	}
+	switch {
+	case len(criteria) == 0:
+		v.Add(FieldCriteria, "Add at least one evaluation criterion")
+	case total != 100:
+		v.Add(FieldCriteria, totalMessage(total))
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		if _, err := s.lockDraft(tx, frameworkID); err != nil {
+			return err
+		}
+		if err := tx.Where("framework_id = ?", frameworkID).Delete(&Criterion{}).Error; err != nil {
+			return fmt.Errorf("replace criteria: %w", err)
+		}
+		if err := tx.Create(&clean).Error; err != nil {
+			return fmt.Errorf("save criteria: %w", err)
+		}
+		detail := make([]map[string]any, len(clean))
+		for i, c := range clean {
+			detail[i] = map[string]any{"name": c.Name, "weight": c.Weight}
+		}
+		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.criteria.set", ObjectType: "framework", ObjectID: frameworkID,
+			Detail: map[string]any{"criteria": detail}})
+	})
+}
+
+func totalMessage(total int) string {
+	return fmt.Sprintf("The weights add up to %d; they must add up to 100", total)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// Criteria lists a framework's evaluation criteria in order.
+func (s *Service) Criteria(ctx context.Context, frameworkID string) ([]Criterion, error) {
+	var out []Criterion
+	if err := s.DB.WithContext(ctx).Where("framework_id = ?", frameworkID).Order("position").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list criteria: %w", err)
+	}
+	return out, nil
+}
