@@ -27,6 +27,7 @@ import (
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/devidp"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -64,6 +65,7 @@ type App struct {
 	Orgs      *orgs.Service
 	Docs      *documents.Service
 	Catalogue *catalogue.Service
+	Framework *framework.Service
 	Jobs      *jobs.Queue
 	Notify    *notify.Notifier
 	Auth      *auth.Authenticator
@@ -126,6 +128,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a.Orgs = &orgs.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Roles: a.Authz}
 	a.Catalogue = &catalogue.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
+	a.Framework = &framework.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Catalogue: a.Catalogue}
 	if a.Docs, err = a.documentStore(); err != nil {
 		return nil, err
 	}
@@ -158,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a.Auth = auth.NewAuthenticator(auth.Authenticator{DB: db, Audit: a.Audit, Clock: opt.Clock, Sessions: sessions, HTTPClient: opt.HTTPClient}, cfg.BaseURL, providers)
 	a.Server, err = web.New(web.Deps{
-		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Catalogue: a.Catalogue, Auth: a.Auth, Sessions: sessions,
+		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Catalogue: a.Catalogue, Framework: a.Framework, Auth: a.Auth, Sessions: sessions,
 		Jobs: a.Jobs, Notify: a.Notify,
 		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
 	})

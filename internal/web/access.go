@@ -159,6 +159,11 @@ var flashes = map[string]string{
 	"requirement-deleted":  "Requirement removed",
 	"catalogue-imported":   "Imported %d rows: %d added, %d updated, %d unchanged",
 	"version-published":    "Version %d published",
+	"framework-created":    "Framework created as a draft",
+	"lot-added":            "Lot added",
+	"requirements-copied":  "Requirements copied into the lot",
+	"criteria-saved":       "Evaluation criteria saved",
+	"framework-published":  "Framework published",
 }
 
 func (s *Server) flash(c echo.Context, key string, counts ...int) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -40,11 +41,22 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"datetime":          func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
-	"isoDate":           func(t time.Time) string { return t.Format(time.DateOnly) },
-	"errorFor":          func(v *validate.Errors, field string) string { return v.For(field) },
-	"lower":             strings.ToLower,
-	"priorityLabel":     catalogue.PriorityLabel,
+	"datetime":       func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
+	"isoDate":        func(t time.Time) string { return t.Format(time.DateOnly) },
+	"errorFor":       func(v *validate.Errors, field string) string { return v.For(field) },
+	"lower":          strings.ToLower,
+	"priorityLabel":  catalogue.PriorityLabel,
+	"frameworkState": framework.StateLabel,
+	"regimeLabel":    framework.RegimeLabel,
+	"callOffLabel":   framework.CallOffLabel,
+	"ukTime": func(t time.Time) string {
+		if t.IsZero() {
+			return "Not set"
+		}
+		return t.In(ukTime).Format("3:04pm on Monday 2 January 2006") + " (UK time)"
+	},
+	"seq":               func(n int) []int { return make([]int, n) },
+	"add":               func(a, b int) int { return a + b },
 	"responseTypeLabel": catalogue.ResponseTypeLabel,
 	"splitParagraphs": func(s string) []string {
 		var out []string

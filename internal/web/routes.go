@@ -89,6 +89,14 @@ func (s *Server) addRoutes() {
 	signedIn(get, "/catalogues/:id/export", true, (*Server).catalogueExport)
 	signedIn(post, "/catalogues/:id/publish", true, (*Server).cataloguePublish)
 
+	perm(get, "/frameworks", "framework", "read", (*Server).frameworksPage)
+	perm(post, "/frameworks", "framework", "write", (*Server).frameworkCreate)
+	signedIn(get, "/frameworks/:id", true, (*Server).frameworkPage)
+	signedIn(post, "/frameworks/:id/lots", true, (*Server).frameworkLotAdd)
+	signedIn(post, "/frameworks/:id/lots/:lot/requirements", true, (*Server).frameworkLotCopy)
+	signedIn(post, "/frameworks/:id/criteria", true, (*Server).frameworkCriteria)
+	signedIn(post, "/frameworks/:id/publish", true, (*Server).frameworkPublish)
+
 	perm(get, "/documents", "documents", "read", (*Server).documentsPage)
 	upload("/documents", "documents", "write", (*Server).documentUpload)
 	signedIn(get, "/documents/:id", true, (*Server).documentPage)

@@ -27,6 +27,8 @@ var expected = map[string][]authz.Role{
 	"documents.write": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.SupplierUser},
 	"catalogue.read":  {authz.ConsortiumLead},
 	"catalogue.write": {authz.ConsortiumLead},
+	"framework.read":  {authz.ConsortiumLead},
+	"framework.write": {authz.ConsortiumLead},
 }
 
 // ids are real records to put into route parameters.

@@ -23,6 +23,7 @@ import (
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -38,6 +39,7 @@ type Deps struct {
 	Orgs      *orgs.Service
 	Docs      *documents.Service
 	Catalogue *catalogue.Service
+	Framework *framework.Service
 	Jobs      *jobs.Queue
 	Notify    *notify.Notifier
 	Auth      *auth.Authenticator
