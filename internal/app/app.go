@@ -23,6 +23,7 @@ import (
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/clarify"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/devidp"
@@ -66,6 +67,7 @@ type App struct {
 	Docs      *documents.Service
 	Catalogue *catalogue.Service
 	Framework *framework.Service
+	Clarify   *clarify.Service
 	Jobs      *jobs.Queue
 	Notify    *notify.Notifier
 	Auth      *auth.Authenticator
@@ -144,6 +146,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	a.Notify.Queue = a.Jobs
+	a.Clarify = &clarify.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Notify: a.Notify}
 	a.Orgs.Notify = a.Notify
 	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
 	providers := cfg.Providers
