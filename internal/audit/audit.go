@@ -202,6 +202,9 @@ type Filter struct {
 	To      time.Time
 	Before  int64 // paging: entries with seq below this
 	Limit   int
+	// HideSealed leaves out entries about sealed submissions, which name the
+	// suppliers who applied or bid: only auditors may see those.
+	HideSealed bool
 }
 
 // List returns entries newest first, matching f.
@@ -227,6 +230,9 @@ func List(ctx context.Context, db *store.DB, f Filter) ([]Entry, error) {
 	}
 	if f.Before > 0 {
 		q = q.Where("seq < ?", f.Before)
+	}
+	if f.HideSealed {
+		q = q.Where("object_type <> ?", "sealed_submission")
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {

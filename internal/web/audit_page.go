@@ -1,11 +1,13 @@
 package web
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 
@@ -14,6 +16,9 @@ import (
 func (s *Server) auditPage(c echo.Context) error {
 	q := c.QueryParams()
 	f := audit.Filter{Action: q.Get("action"), Actor: q.Get("actor"), OrgID: q.Get("organisation"), Outcome: q.Get("outcome"), Limit: 100}
+	// Who applied or bid is sealed information: administrators reading the
+	// log do not see it; auditors do.
+	f.HideSealed = !slices.Contains(viewer(c).RolesInActingOrg(), string(authz.Auditor))
 	var errs validate.Errors
 	if from, ok := dateInput(q, "from"); ok {
 		f.From = from

@@ -397,3 +397,25 @@ func TestCookiesOverHTTPS(t *testing.T) {
 		}
 	}
 }
+
+// TestSealedEntriesHiddenFromAdministrators: audit entries about sealed
+// submissions name who applied, so only auditors see them.
+func TestSealedEntriesHiddenFromAdministrators(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		ctx := context.Background()
+		ev := audit.Event{Action: "sealed.submit", ObjectType: "sealed_submission", ObjectID: "box-secret-marker"}
+		if err := h.App.Audit.Record(ctx, h.App.DB, audit.Actor{Label: "Meridian bidder"}, ev); err != nil {
+			t.Fatal(err)
+		}
+		admin := h.Browser(t)
+		admin.SignInAs("demo-platform-admin")
+		if r := admin.Get("/audit"); r.Status != http.StatusOK || strings.Contains(r.Body, "box-secret-marker") {
+			t.Fatalf("administrator's audit page (status %d) shows a sealed entry", r.Status)
+		}
+		auditor := h.Browser(t)
+		auditor.SignInAs("demo-auditor")
+		if r := auditor.Get("/audit"); !strings.Contains(r.Body, "box-secret-marker") {
+			t.Fatal("auditor cannot see the sealed entry")
+		}
+	})
+}
