@@ -130,7 +130,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	}
 	a.Orgs = &orgs.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Roles: a.Authz}
 	a.Catalogue = &catalogue.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
-	a.Framework = &framework.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Catalogue: a.Catalogue}
+	a.Framework = &framework.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Catalogue: a.Catalogue, Orgs: a.Orgs}
 	if a.Docs, err = a.documentStore(); err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{s: &framework.Service{DB: db, Audit: log, Clock: clk, Catalogue: cs}, clk: clk, db: db, london: london.ID, cat: c, members: members}
+	return &fixture{s: &framework.Service{DB: db, Audit: log, Clock: clk, Catalogue: cs, Orgs: &orgs.Service{DB: db, Audit: log, Clock: clk}}, clk: clk, db: db, london: london.ID, cat: c, members: members}
 }
 
 // validInput is a closed PCR 2015 framework with a four-year term whose

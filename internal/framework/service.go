@@ -26,6 +26,9 @@ type Service struct {
 	Audit     *audit.Log
 	Clock     clock.Clock
 	Catalogue *catalogue.Service
+	// Orgs creates supplier organisations and grants roles when a supplier
+	// registers from an invitation.
+	Orgs *orgs.Service
 }
 
 // ErrNotDraft reports a change that only a draft framework allows.

@@ -17,51 +17,66 @@ import (
 
 // Grant gives a user a role in an organisation.
 func (s *Service) Grant(ctx context.Context, actor audit.Actor, userID, orgID, role string) (*Membership, error) {
-	m := &Membership{ID: newID(), UserID: userID, OrganisationID: orgID, Role: role, Source: SourcePortal, CreatedAt: s.Clock.Now()}
+	var m *Membership
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		var v validate.Errors
-		var u User
-		if err := tx.Where("id = ?", userID).First(&u).Error; err != nil {
-			return notFound(err, "user")
-		}
-		var o Organisation
-		if err := tx.Where("id = ?", orgID).First(&o).Error; err != nil {
-			v.Add("organisationId", "Select an organisation from the list")
-		}
-		r := authz.Role(role)
-		switch {
-		case !r.Valid():
-			v.Add("role", "Select a role from the list")
-		case o.ID != "" && !r.AllowedIn(o.Kind):
-			v.Add("role", fmt.Sprintf("A %s can only be given in a %s", r.Label(), kindList(r.Kinds())))
-		}
-		var n int64
-		tx.Model(&Membership{}).Where("user_id = ? AND organisation_id = ? AND role = ?", userID, orgID, role).Count(&n)
-		if n > 0 {
-			v.Add("role", u.DisplayName()+" already has this role in "+o.Name)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		if err := tx.Create(m).Error; err != nil {
-			return fmt.Errorf("grant role: %w", err)
-		}
-		if err := authz.Changed(tx); err != nil {
-			return err
-		}
-		if err := s.roleChanged(ctx, tx, actor, userID, o.Name, role, true); err != nil {
-			return err
-		}
-		return s.Audit.Append(tx, actor, audit.Event{
-			Action: "membership.grant", ObjectType: "user", ObjectID: userID,
-			Detail: map[string]any{"organisation_id": orgID, "role": role},
-		})
+		var err error
+		m, err = s.GrantTx(ctx, tx, actor, userID, orgID, role)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return m, s.rolesChanged(ctx)
 }
+
+// GrantTx gives a role inside the caller's transaction, with the same rules,
+// notification and audit entry as Grant. The caller reloads the role rules
+// (RolesChanged) after committing.
+func (s *Service) GrantTx(ctx context.Context, tx *gorm.DB, actor audit.Actor, userID, orgID, role string) (*Membership, error) {
+	m := &Membership{ID: newID(), UserID: userID, OrganisationID: orgID, Role: role, Source: SourcePortal, CreatedAt: s.Clock.Now()}
+	var v validate.Errors
+	var u User
+	if err := tx.Where("id = ?", userID).First(&u).Error; err != nil {
+		return nil, notFound(err, "user")
+	}
+	var o Organisation
+	if err := tx.Where("id = ?", orgID).First(&o).Error; err != nil {
+		v.Add("organisationId", "Select an organisation from the list")
+	}
+	r := authz.Role(role)
+	switch {
+	case !r.Valid():
+		v.Add("role", "Select a role from the list")
+	case o.ID != "" && !r.AllowedIn(o.Kind):
+		v.Add("role", fmt.Sprintf("A %s can only be given in a %s", r.Label(), kindList(r.Kinds())))
+	}
+	var n int64
+	tx.Model(&Membership{}).Where("user_id = ? AND organisation_id = ? AND role = ?", userID, orgID, role).Count(&n)
+	if n > 0 {
+		v.Add("role", u.DisplayName()+" already has this role in "+o.Name)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := tx.Omit("User", "Organisation").Create(m).Error; err != nil {
+		return nil, fmt.Errorf("grant role: %w", err)
+	}
+	if err := authz.Changed(tx); err != nil {
+		return nil, err
+	}
+	if err := s.roleChanged(ctx, tx, actor, userID, o.Name, role, true); err != nil {
+		return nil, err
+	}
+	err := s.Audit.Append(tx, actor, audit.Event{
+		Action: "membership.grant", ObjectType: "user", ObjectID: userID,
+		Detail: map[string]any{"organisation_id": orgID, "role": role},
+	})
+	return m, err
+}
+
+// RolesChanged reloads this instance's role rules after a caller committed
+// a GrantTx.
+func (s *Service) RolesChanged(ctx context.Context) error { return s.rolesChanged(ctx) }
 
 func kindList(kinds []string) string {
 	out := ""

@@ -118,26 +118,37 @@ func (in *OrganisationInput) apply(o *Organisation) {
 
 // CreateOrganisation adds an organisation.
 func (s *Service) CreateOrganisation(ctx context.Context, actor audit.Actor, in OrganisationInput) (*Organisation, error) {
-	in.normalise()
-	now := s.Clock.Now()
-	o := &Organisation{ID: newID(), Version: 1, CreatedAt: now, UpdatedAt: now}
+	var o *Organisation
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if err := in.check(tx, ""); err != nil {
-			return err
-		}
-		in.apply(o)
-		if err := tx.Create(o).Error; err != nil {
-			return fmt.Errorf("create organisation: %w", err)
-		}
-		return s.Audit.Append(tx, actor, audit.Event{
-			Action: "organisation.create", ObjectType: "organisation", ObjectID: o.ID,
-			Detail: map[string]any{"kind": o.Kind, "name": o.Name},
-		})
+		var err error
+		o, err = s.CreateOrganisationTx(tx, actor, in)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// CreateOrganisationTx adds an organisation inside the caller's transaction,
+// for changes that create one along the way (a supplier registering from an
+// invitation), with the same rules and audit entry.
+func (s *Service) CreateOrganisationTx(tx *gorm.DB, actor audit.Actor, in OrganisationInput) (*Organisation, error) {
+	in.normalise()
+	now := s.Clock.Now()
+	o := &Organisation{ID: newID(), Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := in.check(tx, ""); err != nil {
+		return nil, err
+	}
+	in.apply(o)
+	if err := tx.Omit("Lead").Create(o).Error; err != nil {
+		return nil, fmt.Errorf("create organisation: %w", err)
+	}
+	err := s.Audit.Append(tx, actor, audit.Event{
+		Action: "organisation.create", ObjectType: "organisation", ObjectID: o.ID,
+		Detail: map[string]any{"kind": o.Kind, "name": o.Name},
+	})
+	return o, err
 }
 
 // UpdateOrganisation edits an organisation. in.Version must match the stored
