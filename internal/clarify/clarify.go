@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nhsprocure/portal/internal/uktime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -186,30 +187,9 @@ type Service struct {
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Microsecond) }
 
-// london is where the portal's deadlines are set.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
-
 // UKTime writes a moment in UK time the GOV.UK way: "5pm on 4 December
-// 2026", "5:30pm on …", with "midday" and "midnight".
-func UKTime(t time.Time) string {
-	t = t.In(london)
-	var c string
-	switch {
-	case t.Hour() == 12 && t.Minute() == 0:
-		c = "midday"
-	case t.Hour() == 0 && t.Minute() == 0:
-		c = "midnight"
-	default:
-		c = strings.Replace(t.Format("3:04pm"), ":00", "", 1)
-	}
-	return c + " on " + t.Format("2 January 2006")
-}
+// 2026".
+func UKTime(t time.Time) string { return uktime.Moment(t) }
 
 func chars(s string) int { return utf8.RuneCountInString(s) }
 

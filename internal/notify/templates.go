@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/nhsprocure/portal/internal/uktime"
 	htmltemplate "html/template"
 	"io/fs"
 	"path"
@@ -183,15 +184,6 @@ func (t *Templates) Render(kind string, d TemplateData) (Rendered, error) {
 	return r, nil
 }
 
-// london is where the portal's deadlines are set.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
-
 var funcs = map[string]any{
 	"date":       formatDate,
 	"datetime":   formatDateTime,
@@ -209,7 +201,7 @@ func formatDate(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.In(london).Format("Monday 2 January 2006"), nil
+	return uktime.DateWithDay(t), nil
 }
 
 // formatDateTime writes a moment the GOV.UK way in UK time:
@@ -220,17 +212,7 @@ func formatDateTime(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t = t.In(london)
-	var clock string
-	switch {
-	case t.Hour() == 12 && t.Minute() == 0:
-		clock = "midday"
-	case t.Hour() == 0 && t.Minute() == 0:
-		clock = "midnight"
-	default:
-		clock = strings.Replace(t.Format("3:04pm"), ":00", "", 1)
-	}
-	return clock + " on " + t.Format("Monday 2 January 2006") + " (UK time)", nil
+	return uktime.MomentWithDay(t) + " (UK time)", nil
 }
 
 // toTime accepts a time, a pointer to one or the RFC 3339 text a time

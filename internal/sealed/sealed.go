@@ -39,6 +39,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/nhsprocure/portal/internal/uktime"
 	"io"
 	"strconv"
 	"strings"
@@ -113,30 +114,13 @@ func (e *DeadlineError) Error() string {
 // Is makes errors.Is(err, ErrDeadlinePassed) true.
 func (e *DeadlineError) Is(target error) bool { return target == ErrDeadlinePassed }
 
-// london is where the portal's deadlines are set.
-var london = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/London")
-	if err != nil {
-		return time.UTC
-	}
-	return loc
-}()
-
-// UKTime writes a moment in UK time to the minute, with seconds only when
-// they are not zero: "12:00pm on 1 February 2027", "5:30:15pm on …".
-func UKTime(t time.Time) string {
-	t = t.In(london)
-	if t.Second() != 0 {
-		return UKTimeSeconds(t)
-	}
-	return t.Format("3:04pm on 2 January 2006")
-}
+// UKTime writes a moment in UK time, with seconds when they are not zero:
+// "midday on 1 February 2027", "12:00:01pm on 1 February 2027".
+func UKTime(t time.Time) string { return uktime.Moment(t) }
 
 // UKTimeSeconds writes a moment in UK time to the second:
 // "12:00:01pm on 1 February 2027".
-func UKTimeSeconds(t time.Time) string {
-	return t.In(london).Format("3:04:05pm on 2 January 2006")
-}
+func UKTimeSeconds(t time.Time) string { return uktime.MomentSeconds(t) }
 
 // Box is the tender box a submission goes into, described by the caller
 // from its own records (a framework, a competition).

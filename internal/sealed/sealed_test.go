@@ -121,7 +121,7 @@ func TestDeadlineEdge(t *testing.T) {
 			if !de.Attempt.Equal(at) || !de.Deadline.Equal(deadline) {
 				t.Fatalf("deadline error %+v", de)
 			}
-			if !strings.Contains(err.Error(), "12:00pm on 1 February 2027") {
+			if !strings.Contains(err.Error(), "The deadline was midday on 1 February 2027 (UK time)") {
 				t.Fatalf("message does not name the deadline: %q", err)
 			}
 			want := sealed.UKTimeSeconds(at)

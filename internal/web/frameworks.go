@@ -2,12 +2,12 @@ package web
 
 import (
 	"errors"
+	"github.com/nhsprocure/portal/internal/uktime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // deadlines are typed in UK time wherever the portal runs
 
 	"github.com/labstack/echo/v4"
 
@@ -15,17 +15,6 @@ import (
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
-
-// ukTime is where people typing deadlines are.
-var ukTime = mustLocation("Europe/London")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err) // embedded by time/tzdata
-	}
-	return loc
-}
 
 // dateTimeInput reads a date input (name-day/-month/-year) and a time field
 // (name-time, "17:00" or "5pm") as UK time. ok is false when what was typed
@@ -44,7 +33,7 @@ func dateTimeInput(form url.Values, name string) (time.Time, bool) {
 	}
 	for _, layout := range []string{"15:04", "3pm", "3:04pm", "15.04"} {
 		if t, err := time.Parse(layout, clock); err == nil {
-			return time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), 0, 0, ukTime).UTC(), true
+			return time.Date(day.Year(), day.Month(), day.Day(), t.Hour(), t.Minute(), 0, 0, uktime.Location).UTC(), true
 		}
 	}
 	return time.Time{}, false

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"github.com/nhsprocure/portal/internal/uktime"
 	"html/template"
 	"io"
 	"io/fs"
@@ -53,7 +54,7 @@ var funcs = template.FuncMap{
 		if t.IsZero() {
 			return "Not set"
 		}
-		return t.In(ukTime).Format("3:04pm on Monday 2 January 2006") + " (UK time)"
+		return uktime.MomentWithDay(t) + " (UK time)"
 	},
 	"seq":               func(n int) []int { return make([]int, n) },
 	"add":               func(a, b int) int { return a + b },
