@@ -12,7 +12,7 @@ func TestFormats(t *testing.T) {
 		utc  time.Time
 		want string
 	}{
-		{time.Date(2026, 12, 4, 17, 0, 0, 0, time.UTC), "5pm on Friday 4 December 2026"},   // GMT
+		{time.Date(2026, 12, 4, 17, 0, 0, 0, time.UTC), "5pm on Friday 4 December 2026"},  // GMT
 		{time.Date(2026, 6, 4, 16, 30, 0, 0, time.UTC), "5:30pm on Thursday 4 June 2026"}, // BST
 		{time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC), "midday on Monday 1 February 2027"},
 		{time.Date(2027, 2, 1, 12, 0, 1, 0, time.UTC), "12:00:01pm on Monday 1 February 2027"},
