@@ -416,3 +416,40 @@ func TestBuyers(t *testing.T) {
 		}
 	})
 }
+
+// TestRequirementsByLot: one query gives every lot's requirements, the same
+// as asking lot by lot, and nothing from another framework.
+func TestRequirementsByLot(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f := setup(t, db)
+		fw, lot := f.ready(t, "BYLOT-1")
+		second, err := f.s.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "Hosting", Min: 1, Max: 3, CallOff: framework.CallOffDirect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.CopyRequirements(ctx, lead, second.ID, f.cat.ID, 1, []string{"EPR-MED-002"}); err != nil {
+			t.Fatal(err)
+		}
+		f.ready(t, "BYLOT-2") // another framework's lots must not appear
+		byLot, err := f.s.RequirementsByLot(ctx, fw.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(byLot) != 2 {
+			t.Fatalf("requirements for %d lots, want 2", len(byLot))
+		}
+		for _, l := range []*framework.Lot{lot, second} {
+			one, _ := f.s.LotRequirements(ctx, l.ID)
+			got := byLot[l.ID]
+			if len(got) != len(one) || len(got) == 0 {
+				t.Fatalf("lot %s: %d requirements, lot by lot %d", l.Title, len(got), len(one))
+			}
+			for i := range one {
+				if got[i].ID != one[i].ID {
+					t.Fatalf("lot %s: order differs at %d", l.Title, i)
+				}
+			}
+		}
+	})
+}

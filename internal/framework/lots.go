@@ -186,6 +186,23 @@ func (s *Service) LotRequirements(ctx context.Context, lotID string) ([]LotRequi
 	return out, nil
 }
 
+// RequirementsByLot returns the requirements of every lot of a framework in
+// one query, keyed by lot ID, for pages that show all lots at once.
+func (s *Service) RequirementsByLot(ctx context.Context, frameworkID string) (map[string][]LotRequirement, error) {
+	var all []LotRequirement
+	err := s.DB.WithContext(ctx).
+		Where("lot_id IN (SELECT id FROM framework_lots WHERE framework_id = ?)", frameworkID).
+		Order("lot_id, position").Find(&all).Error
+	if err != nil {
+		return nil, fmt.Errorf("list framework requirements: %w", err)
+	}
+	out := make(map[string][]LotRequirement)
+	for _, r := range all {
+		out[r.LotID] = append(out[r.LotID], r)
+	}
+	return out, nil
+}
+
 // SetCriteria replaces a draft framework's evaluation criteria. Every
 // criterion needs a name and a weight from 1 to 100, and the weights must
 // add up to exactly 100.

@@ -146,12 +146,13 @@ func (s *Server) renderFramework(c echo.Context, status int, fw *framework.Frame
 	if err != nil {
 		return err
 	}
+	byLot, err := s.Framework.RequirementsByLot(ctx, fw.ID)
+	if err != nil {
+		return err
+	}
 	views := make([]lotView, len(lots))
 	for i, l := range lots {
-		views[i].Lot = l
-		if views[i].Requirements, err = s.Framework.LotRequirements(ctx, l.ID); err != nil {
-			return err
-		}
+		views[i] = lotView{Lot: l, Requirements: byLot[l.ID]}
 	}
 	criteria, err := s.Framework.Criteria(ctx, fw.ID)
 	if err != nil {
