@@ -285,6 +285,8 @@ func TestTampering(t *testing.T) {
 	}
 }
 
+// failingReader fails with err after n bytes, like a disk error or a
+// dropped upload.
 type failingReader struct {
 	r   io.Reader
 	n   int

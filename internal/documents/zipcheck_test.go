@@ -605,27 +605,10 @@ func TestInspectZipMessages(t *testing.T) {
 	}
 }
 
-// ztFailingSource fails after n bytes, like a dropped upload.
-type ztFailingSource struct {
-	r   io.Reader
-	n   int
-	err error
-}
-
-func (f *ztFailingSource) Read(p []byte) (int, error) {
-	if f.n <= 0 {
-		return 0, f.err
-	}
-	p = p[:min(len(p), f.n)]
-	n, err := f.r.Read(p)
-	f.n -= n
-	return n, err
-}
-
 func TestInspectZipSourceErrorIsNotARefusal(t *testing.T) {
 	data := ztDocxWord(t)
 	cause := errors.New("connection reset")
-	err := InspectZip(&ztFailingSource{r: bytes.NewReader(data), n: len(data) / 2, err: cause}, DefaultZipLimits)
+	err := InspectZip(&failingReader{r: bytes.NewReader(data), n: len(data) / 2, err: cause}, DefaultZipLimits)
 	var re *RejectError
 	if errors.As(err, &re) || !errors.Is(err, cause) {
 		t.Fatalf("got %v, want the source error and no refusal", err)
