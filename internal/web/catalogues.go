@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -55,11 +56,7 @@ func (s *Server) ownedCatalogue(c echo.Context, act string) (*catalogue.Catalogu
 	if err != nil {
 		return nil, err
 	}
-	owner, err := s.Orgs.Organisation(ctx, cat.ConsortiumID)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkOwned(c, owner, "catalogue", act, "catalogue", cat.ID); err != nil {
+	if err := s.checkOwned(c, consortium(cat.ConsortiumID), "catalogue", act, "catalogue", cat.ID); err != nil {
 		return nil, err
 	}
 	return cat, nil
@@ -103,16 +100,16 @@ func (s *Server) renderCatalogue(c echo.Context, status int, cat *catalogue.Cata
 	}
 	p.Data = map[string]any{
 		"Catalogue": cat, "Sections": sections, "Requirements": reqs, "Versions": versions,
-		"CanWrite": s.allowedOn(c, cat, "write"), "Columns": catalogue.Columns,
+		"CanWrite": s.may(c, consortium(cat.ConsortiumID), "catalogue", "write"), "Columns": catalogue.Columns,
 	}
 	return s.render(c, status, "catalogue", p)
 }
 
-// allowedOn reports whether the viewer may act on cat without auditing a
-// refusal (used to decide what to show).
-func (s *Server) allowedOn(c echo.Context, cat *catalogue.Catalogue, act string) bool {
-	owner, err := s.Orgs.Organisation(c.Request().Context(), cat.ConsortiumID)
-	return err == nil && s.may(c, owner, "catalogue", act)
+// consortium names the owner of a catalogue or framework for a permission
+// check. Both are only ever created for a consortium (the domain services
+// refuse anything else), so the domain is known without loading the record.
+func consortium(id string) *orgs.Organisation {
+	return &orgs.Organisation{ID: id, Kind: orgs.KindConsortium}
 }
 
 func (s *Server) catalogueSectionAdd(c echo.Context) error {

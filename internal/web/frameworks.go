@@ -116,11 +116,7 @@ func (s *Server) ownedFramework(c echo.Context, act string) (*framework.Framewor
 	if err != nil {
 		return nil, err
 	}
-	owner, err := s.Orgs.Organisation(ctx, fw.ConsortiumID)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkOwned(c, owner, "framework", act, "framework", fw.ID); err != nil {
+	if err := s.checkOwned(c, consortium(fw.ConsortiumID), "framework", act, "framework", fw.ID); err != nil {
 		return nil, err
 	}
 	return fw, nil
@@ -176,14 +172,9 @@ func (s *Server) renderFramework(c echo.Context, status int, fw *framework.Frame
 	}
 	p.Data = map[string]any{
 		"Framework": fw, "State": fw.State(s.Clock.Now()), "Lots": views, "Criteria": criteria, "CriteriaRows": rows,
-		"Buyers": buyers, "Catalogues": catalogues, "CanWrite": s.mayOnFramework(c, fw, "write"),
+		"Buyers": buyers, "Catalogues": catalogues, "CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
 	}
 	return s.render(c, status, "framework", p)
-}
-
-func (s *Server) mayOnFramework(c echo.Context, fw *framework.Framework, act string) bool {
-	owner, err := s.Orgs.Organisation(c.Request().Context(), fw.ConsortiumID)
-	return err == nil && s.may(c, owner, "framework", act)
 }
 
 // frameworkChange runs one change to a framework and shows the page again
