@@ -93,6 +93,12 @@ func TestInviteAndFindByToken(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%d invitation audit entries, want 1", n)
 		}
+		// The link's token is a credential: it is in no log or audit entry.
+		var leaked int64
+		db.Table("audit_entries").Where("detail LIKE ?", "%"+token+"%").Count(&leaked)
+		if leaked != 0 {
+			t.Error("the invitation token was written to the audit log")
+		}
 	})
 }
 
