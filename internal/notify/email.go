@@ -81,9 +81,11 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 	if note.EmailedAt != nil || !note.SendEmail {
 		return nil
 	}
-	var user recipient
-	if err := n.DB.WithContext(ctx).Where("id = ?", note.UserID).Limit(1).Find(&user).Error; err != nil {
-		return fmt.Errorf("email notification %s: read user: %w", id, err)
+	user := recipient{Email: note.ToAddress}
+	if note.UserID != nil {
+		if err := n.DB.WithContext(ctx).Where("id = ?", *note.UserID).Limit(1).Find(&user).Error; err != nil {
+			return fmt.Errorf("email notification %s: read user: %w", id, err)
+		}
 	}
 	if strings.TrimSpace(user.Email) == "" {
 		w.fail(ctx, job, note.ID, errNoAddress)
@@ -99,9 +101,17 @@ func (w *EmailWorker) Work(ctx context.Context, job *river.Job[EmailArgs]) error
 		w.fail(ctx, job, note.ID, err)
 		return fmt.Errorf("email notification %s: %w", id, err)
 	}
+	sent := map[string]any{"emailed_at": n.now(), "email_error": ""}
+	if note.UserID == nil {
+		// Sent to an address: the text may hold a one-time link, which
+		// must not stay readable in the database once it has gone.
+		sent["body_text"] = addressSentNote
+		sent["data"] = "{}"
+		sent["link"] = ""
+	}
 	err = n.DB.WithContext(context.WithoutCancel(ctx)).Model(&Notification{}).
 		Where("id = ? AND emailed_at IS NULL", note.ID).
-		Updates(map[string]any{"emailed_at": n.now(), "email_error": ""}).Error
+		Updates(sent).Error
 	if err != nil {
 		// The email went; a retry would send it again under the same
 		// Message-ID, which mail clients recognise as a duplicate.

@@ -27,6 +27,8 @@ const (
 	KindStandstillNotice      = "standstill_notice"
 	KindDeadlineChange        = "deadline_change"
 	KindInvitation            = "invitation"
+	KindFrameworkInvitation   = "framework_invitation"
+	KindFrameworkUpdate       = "framework_update"
 	KindClarificationAnswered = "clarification_answered"
 	KindBidReceipt            = "bid_receipt"
 	KindRoleChanged           = "role_changed"
@@ -55,6 +57,16 @@ var Kinds = []Kind{
 		Name: KindInvitation, Label: "Invitations to bid",
 		Description: "A buyer invited your organisation to bid in a procurement.",
 		Data:        []string{"Procurement", "Buyer", "Deadline"},
+	},
+	{
+		Name: KindFrameworkInvitation, Label: "Invitations to apply to a framework",
+		Description: "A consortium invited your organisation to apply to join a framework agreement.",
+		Data:        []string{"Framework", "Consortium", "Deadline"},
+	},
+	{
+		Name: KindFrameworkUpdate, Label: "Framework updates",
+		Description: "A framework agreement you take part in opened, closed, went live or changed in another way.",
+		Data:        []string{"Framework", "Update"},
 	},
 	{
 		Name: KindClarificationAnswered, Label: "Clarification answers",

@@ -50,11 +50,14 @@ type Notifier struct {
 
 // Notification is one thing the portal told one person.
 type Notification struct {
-	ID       string
-	UserID   string
-	Kind     string
-	Subject  string
-	BodyText string
+	ID string
+	// UserID is the person it is for; nil when it was sent to an address
+	// (ToAddress) of someone not yet using the portal.
+	UserID    *string
+	ToAddress string
+	Kind      string
+	Subject   string
+	BodyText  string
 	// Link is the portal path (or a URL under the portal) of the page the
 	// notification is about, or "".
 	Link string
@@ -143,9 +146,6 @@ func (n *Notifier) Notify(ctx context.Context, tx *gorm.DB, userID, kind string,
 	if !ok {
 		return fmt.Errorf("notify: unknown notification kind %q", kind)
 	}
-	if err := checkLink(link, n.BaseURL); err != nil {
-		return fmt.Errorf("notify %s: %w", kind, err)
-	}
 	db := tx.WithContext(ctx)
 	var pref preferenceRow
 	if err := db.Where("user_id = ? AND kind = ?", userID, kind).Limit(1).Find(&pref).Error; err != nil {
@@ -165,31 +165,62 @@ func (n *Notifier) Notify(ctx context.Context, tx *gorm.DB, userID, kind string,
 	if user.ID == "" {
 		return fmt.Errorf("notify %s: user %s: %w", kind, userID, store.ErrNotFound)
 	}
+	note := Notification{UserID: &userID, InApp: inApp, SendEmail: sendEmail}
+	return n.record(ctx, tx, k, note, user, data, link)
+}
+
+// addressSentNote replaces the text of an email sent to an address once it
+// has gone (see NotifyAddress).
+const addressSentNote = "Emailed. The text is not kept because it held a link meant only for the recipient."
+
+// NotifyAddress emails someone who is not (yet) a user of the portal, such
+// as a supplier contact invited to apply, inside tx like Notify. It is
+// email only, whatever the kind: there is nobody to show it to in the
+// portal. link may be a one-time link: once the email has been sent the
+// stored text, data and link are replaced with a note, so it does not stay
+// readable in the database.
+func (n *Notifier) NotifyAddress(ctx context.Context, tx *gorm.DB, address, kind string, data map[string]any, link string) error {
+	k, ok := KindByName(kind)
+	if !ok {
+		return fmt.Errorf("notify: unknown notification kind %q", kind)
+	}
+	address = strings.TrimSpace(address)
+	if address == "" {
+		return fmt.Errorf("notify %s: %w", kind, errNoAddress)
+	}
+	note := Notification{ToAddress: address, InApp: false, SendEmail: true}
+	return n.record(ctx, tx, k, note, recipient{Email: address}, data, link)
+}
+
+// record renders the notification for its recipient, stores it and queues
+// its email, all inside tx. It renders now from the stored form of the
+// data, so a template that does not work with it fails here, in the
+// caller's transaction, and the email job later renders exactly the same
+// words.
+func (n *Notifier) record(ctx context.Context, tx *gorm.DB, k Kind, note Notification, to recipient, data map[string]any, link string) error {
+	if err := checkLink(link, n.BaseURL); err != nil {
+		return fmt.Errorf("notify %s: %w", k.Name, err)
+	}
 	encoded, err := json.Marshal(data)
 	if err != nil {
-		return fmt.Errorf("notify %s: data cannot be stored: %w", kind, err)
+		return fmt.Errorf("notify %s: data cannot be stored: %w", k.Name, err)
 	}
 	if data == nil {
 		encoded = []byte("{}")
 	}
-	// Render now from the stored form of the data, so a template that
-	// does not work with it fails here, in the caller's transaction, and
-	// the email job later renders exactly the same words.
-	r, err := n.render(Notification{Kind: kind, Link: link, Data: string(encoded)}, user)
+	r, err := n.render(Notification{Kind: k.Name, Link: link, Data: string(encoded)}, to)
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	note := Notification{
-		ID: uuid.NewString(), UserID: userID, Kind: kind, Subject: r.Subject, BodyText: r.Body, Link: link,
-		Data: string(encoded), Legal: k.Legal, InApp: inApp, SendEmail: sendEmail, CreatedAt: n.now(),
+	note.ID, note.Kind, note.Subject, note.BodyText, note.Link = uuid.NewString(), k.Name, r.Subject, r.Body, link
+	note.Data, note.Legal, note.CreatedAt = string(encoded), k.Legal, n.now()
+	if err := tx.WithContext(ctx).Create(&note).Error; err != nil {
+		return fmt.Errorf("notify %s: record notification: %w", k.Name, err)
 	}
-	if err := db.Create(&note).Error; err != nil {
-		return fmt.Errorf("notify %s: record notification: %w", kind, err)
-	}
-	if sendEmail {
+	if note.SendEmail {
 		// The caller's tx itself: the queue finds the transaction under it.
 		if err := n.Queue.InsertTx(ctx, tx, EmailArgs{NotificationID: note.ID}, nil); err != nil {
-			return fmt.Errorf("notify %s: queue email: %w", kind, err)
+			return fmt.Errorf("notify %s: queue email: %w", k.Name, err)
 		}
 	}
 	return nil

@@ -641,6 +641,8 @@ func TestEveryKindRenders(t *testing.T) {
 		"OldDeadline": when, "NewDeadline": when.Add(7 * 24 * time.Hour), "Reason": "", "Buyer": "Barts Health NHS Trust",
 		"Deadline": when, "Question": "Is <b>training</b> included?", "Answer": "Yes.", "SubmittedAt": when,
 		"Reference": "BID-2026-00042", "Role": "Buyer", "Added": false, "ChangedBy": "Sam Jones", "SentBy": "Sam Jones",
+		"Framework": "SLCSC-EPR-2027 Clinical systems", "Consortium": "South London Clinical Systems Consortium",
+		"Update": "applications have closed and evaluation has started",
 	}
 	for _, k := range notify.Kinds {
 		data := map[string]any{}
