@@ -32,6 +32,7 @@ import (
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/web"
 	"github.com/riverqueue/river"
@@ -68,6 +69,7 @@ type App struct {
 	Catalogue *catalogue.Service
 	Framework *framework.Service
 	Clarify   *clarify.Service
+	Sealed    *sealed.Service
 	Jobs      *jobs.Queue
 	Notify    *notify.Notifier
 	Auth      *auth.Authenticator
@@ -138,15 +140,21 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	if a.Notify, err = a.notifier(workers); err != nil {
 		return nil, err
 	}
+	// Framework states the clock decides (open, evaluation, live, expired)
+	// are recorded, audited and notified by a job every minute.
+	river.AddWorker(workers, &framework.TransitionsWorker{S: a.Framework})
 	a.Jobs, err = jobs.New(ctx, jobs.Config{
 		DB: db, DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: opt.Logger,
 		PollInterval: opt.JobPollInterval, RetryPolicy: opt.JobRetryPolicy,
+		PeriodicJobs: []*river.PeriodicJob{framework.TransitionsJob(0)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	a.Notify.Queue = a.Jobs
 	a.Clarify = &clarify.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Notify: a.Notify}
+	a.Sealed = &sealed.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Keys: a.Docs.Keys}
+	a.Framework.Mail, a.Framework.Sealed, a.Framework.Notify = a.Notify, a.Sealed, a.Notify
 	a.Orgs.Notify = a.Notify
 	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
 	providers := cfg.Providers
@@ -165,7 +173,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Auth = auth.NewAuthenticator(auth.Authenticator{DB: db, Audit: a.Audit, Clock: opt.Clock, Sessions: sessions, HTTPClient: opt.HTTPClient}, cfg.BaseURL, providers)
 	a.Server, err = web.New(web.Deps{
 		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Catalogue: a.Catalogue, Framework: a.Framework, Auth: a.Auth, Sessions: sessions,
-		Jobs: a.Jobs, Notify: a.Notify,
+		Jobs: a.Jobs, Notify: a.Notify, Clarify: a.Clarify, Sealed: a.Sealed,
 		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
 	})
 	if err != nil {

@@ -124,7 +124,7 @@ type Gap struct {
 const FieldDeclarations = "declarations"
 
 // AnswerProblem checks one answer against its requirement and says what is
-// wrong in plain English, or "" when it is complete.
+// wrong in plain English, or "" when it is complete and well formed.
 func AnswerProblem(r LotRequirement, a Answer) string {
 	switch r.ResponseType {
 	case catalogue.PassFail:
@@ -139,16 +139,24 @@ func AnswerProblem(r LotRequirement, a Answer) string {
 		if strings.TrimSpace(a.Number) == "" {
 			return fmt.Sprintf("Enter a number for %s", r.Reference)
 		}
-		if _, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(a.Number), ",", ""), 64); err != nil {
-			return fmt.Sprintf("The answer to %s must be a number, like 12 or 99.5", r.Reference)
-		}
 	case catalogue.PriceSchedule:
 		if a.PricePence == nil {
 			return fmt.Sprintf("Enter a price in pounds for %s", r.Reference)
 		}
-		if *a.PricePence < 0 {
-			return fmt.Sprintf("The price for %s cannot be negative", r.Reference)
+	}
+	return FormatProblem(r, a)
+}
+
+// FormatProblem says what is wrong with what was typed, without minding
+// what is still missing (a draft may be incomplete), or "".
+func FormatProblem(r LotRequirement, a Answer) string {
+	if n := strings.TrimSpace(a.Number); r.ResponseType == catalogue.Numeric && n != "" {
+		if _, err := strconv.ParseFloat(strings.ReplaceAll(n, ",", ""), 64); err != nil {
+			return fmt.Sprintf("The answer to %s must be a number, like 12 or 99.5", r.Reference)
 		}
+	}
+	if a.PricePence != nil && *a.PricePence < 0 {
+		return fmt.Sprintf("The price for %s cannot be negative", r.Reference)
 	}
 	if utf8.RuneCountInString(a.Text) > MaxAnswerText {
 		return fmt.Sprintf("The answer to %s must be %d characters or fewer", r.Reference, MaxAnswerText)
@@ -226,6 +234,35 @@ func Pounds(pence int64) string {
 	out := fmt.Sprintf("£%s.%02d", b.String(), pence%100)
 	if neg {
 		return "-" + out
+	}
+	return out
+}
+
+// Section is a group of a lot's requirements under one heading, as the
+// application's task list shows them.
+type Section struct {
+	Title        string
+	Requirements []LotRequirement
+}
+
+// Sections groups requirements (in their order) by section title, keeping
+// the order in which sections first appear. Requirements without a section
+// go under "General requirements".
+func Sections(reqs []LotRequirement) []Section {
+	var out []Section
+	index := map[string]int{}
+	for _, r := range reqs {
+		title := strings.TrimSpace(r.SectionTitle)
+		if title == "" {
+			title = "General requirements"
+		}
+		i, ok := index[title]
+		if !ok {
+			i = len(out)
+			index[title] = i
+			out = append(out, Section{Title: title})
+		}
+		out[i].Requirements = append(out[i].Requirements, r)
 	}
 	return out
 }

@@ -309,23 +309,23 @@ func TestPublishAndLifecycle(t *testing.T) {
 		if _, err := f.s.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "Late", Min: 1, Max: 1, CallOff: framework.CallOffDirect}); !errors.Is(err, framework.ErrNotDraft) {
 			t.Fatalf("lot added after publishing: err = %v", err)
 		}
-		if err := f.s.StartStandstill(ctx, lead, fw.ID, date(2027, 3, 1)); fieldErrors(t, err).For("state") == "" {
+		tom := demoActor(t, db, "demo-consortium-lead")
+		if err := f.s.StartStandstill(ctx, tom, fw.ID); fieldErrors(t, err).For("state") == "" {
 			t.Fatal("standstill before evaluation accepted")
+		}
+		if err := f.s.StartStandstill(ctx, lead, fw.ID); !errors.Is(err, framework.ErrForbidden) {
+			t.Fatalf("standstill started by someone who is not the consortium's lead: %v", err)
 		}
 		f.clk.Set(got.ApplicationDeadline)
 		if st := got.State(f.clk.Now()); st != framework.StateEvaluation {
 			t.Fatalf("at the deadline: %s", st)
 		}
-		if err := f.s.StartStandstill(ctx, lead, fw.ID, date(2027, 3, 1)); err != nil {
-			t.Fatal(err)
+		if err := f.s.StartStandstill(ctx, tom, fw.ID); fieldErrors(t, err).For("state") != "Open the applications and evaluate them first" {
+			t.Fatalf("standstill before opening: %v", err)
 		}
 		got, _ = f.s.Framework(ctx, fw.ID)
-		if st := got.State(f.clk.Now()); st != framework.StateStandstill {
-			t.Fatalf("after starting standstill: %s", st)
-		}
-		f.clk.Set(date(2027, 3, 1))
-		if st := got.State(f.clk.Now()); st != framework.StateLive {
-			t.Fatalf("after standstill: %s", st)
+		if st := got.State(f.clk.Now()); st != framework.StateEvaluation || got.StandstillEnds != nil {
+			t.Fatalf("after refused standstill: %s %v", st, got.StandstillEnds)
 		}
 		if err := f.s.Cancel(ctx, lead, fw.ID, " "); fieldErrors(t, err).For("reason") == "" {
 			t.Fatal("cancelled without a reason")
@@ -338,8 +338,8 @@ func TestPublishAndLifecycle(t *testing.T) {
 			t.Fatalf("after cancel: %+v", got)
 		}
 		var actions []string
-		db.Table("audit_entries").Where("object_id = ?", fw.ID).Order("seq").Pluck("action", &actions)
-		want := "framework.create framework.lot.add framework.lot.copy_requirements framework.criteria.set framework.publish framework.standstill framework.cancel"
+		db.Table("audit_entries").Where("object_id = ? AND outcome = ?", fw.ID, "success").Order("seq").Pluck("action", &actions)
+		want := "framework.create framework.lot.add framework.lot.copy_requirements framework.criteria.set framework.publish framework.cancel"
 		if strings.Join(actions, " ") != want {
 			t.Fatalf("audit %v, want %s", actions, want)
 		}

@@ -167,6 +167,9 @@ func (s *Service) Invite(ctx context.Context, actor audit.Actor, frameworkID, em
 		if err := tx.Omit("SupplierOrg").Create(inv).Error; err != nil {
 			return fmt.Errorf("create invitation: %w", err)
 		}
+		if err := s.emailInvitation(ctx, tx, f, inv, token); err != nil {
+			return err
+		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.invitation.send", ObjectType: "framework", ObjectID: frameworkID,
 			Detail: map[string]any{"invitation_id": inv.ID, "email": addr, "supplier_org_id": supplierOrgID, "reinvite": res.RowsAffected > 0}})
 	})

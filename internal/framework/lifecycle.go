@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -97,38 +96,6 @@ func (s *Service) Publish(ctx context.Context, actor audit.Actor, frameworkID st
 		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.publish", ObjectType: "framework", ObjectID: frameworkID,
 			Detail: map[string]any{"reference": f.Reference, "lots": len(lots), "member_buyers": len(added)}})
-	})
-}
-
-// StartStandstill records that evaluation has finished and the award
-// decision is notified: the framework is in standstill until ends, then
-// live. Evaluation must have started (the application deadline passed).
-func (s *Service) StartStandstill(ctx context.Context, actor audit.Actor, frameworkID string, ends time.Time) error {
-	ends = ends.UTC().Truncate(time.Microsecond)
-	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		f, err := s.lock(tx, frameworkID)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		var v validate.Errors
-		if st := f.State(now); st != StateEvaluation {
-			v.Add(FieldState, fmt.Sprintf("Standstill follows evaluation; the framework is %s", strings.ToLower(StateLabel(st))))
-		} else if !ends.After(now) {
-			v.Add(FieldStandstill, "The standstill must end in the future")
-		} else if !ends.Before(f.TermEnd) {
-			v.Add(FieldStandstill, "The standstill must end before the term ends")
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		if err := tx.Model(&Framework{}).Where("id = ?", frameworkID).Updates(map[string]any{
-			"status": StatusStandstill, "standstill_ends": ends, "version": gorm.Expr("version + 1"), "updated_at": now,
-		}).Error; err != nil {
-			return fmt.Errorf("start standstill: %w", err)
-		}
-		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.standstill", ObjectType: "framework", ObjectID: frameworkID,
-			Detail: map[string]any{"standstill_ends": ends.Format(time.RFC3339)}})
 	})
 }
 

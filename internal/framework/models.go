@@ -5,6 +5,15 @@
 // allowed to call off from it. Only the states a person decides are stored;
 // the ones the clock decides (scheduled, open, evaluation, live, expired)
 // are derived from the dates by State.
+//
+// After the application deadline the consortium lead opens the lots'
+// sealed boxes (opening.go); assigned evaluators score each application
+// against the lot's requirements, independently until all have submitted
+// (evaluators.go, scores.go); the lead sees the results (results.go),
+// decides and starts the standstill, which sends the award letters
+// (appointment.go); the appointed suppliers make up the agreement
+// (agreement.go). A periodic job records each clock-made change of state
+// and tells the people taking part (transitions.go).
 package framework
 
 import (
@@ -105,9 +114,18 @@ type Framework struct {
 	PublishedAt           *time.Time
 	CancelledAt           *time.Time
 	CancelReason          string
-	Version               int
-	CreatedAt             time.Time
-	UpdatedAt             time.Time
+	// OpenedAt and OpenedBy record the opening of the applications after the
+	// deadline (OpenApplications); nil until then.
+	OpenedAt *time.Time
+	OpenedBy string
+	// StandstillStartedAt is when the award letters were sent.
+	StandstillStartedAt *time.Time
+	// LastState is the state RecordTransitions last recorded (and notified
+	// people of); "" for a framework it has not yet seen.
+	LastState string `gorm:"default:draft"`
+	Version   int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // State derives where the framework is at now: draft; published and

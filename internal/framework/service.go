@@ -15,6 +15,7 @@ import (
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -29,6 +30,15 @@ type Service struct {
 	// Orgs creates supplier organisations and grants roles when a supplier
 	// registers from an invitation.
 	Orgs *orgs.Service
+	// Mail emails invitations to supplier contacts who may not use the
+	// portal yet (*notify.Notifier).
+	Mail AddressMailer
+	// Sealed holds the lots' sealed application boxes; opening and reading
+	// applications goes through it.
+	Sealed *sealed.Service
+	// Notify records award letters and framework updates for portal users
+	// in the caller's transaction (*notify.Notifier).
+	Notify Notifier
 }
 
 // ErrNotDraft reports a change that only a draft framework allows.

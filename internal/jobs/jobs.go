@@ -141,6 +141,10 @@ type Config struct {
 	// RetryPolicy decides when a failed job runs again. Nil is River's
 	// exponential backoff; tests set a fast one.
 	RetryPolicy river.ClientRetryPolicy
+	// PeriodicJobs are enqueued on a schedule by the one client River
+	// elects leader, so each runs once per period across every instance.
+	// Only a queue with Workers schedules them.
+	PeriodicJobs []*river.PeriodicJob
 }
 
 // Queue runs River on the portal's database.
@@ -258,6 +262,7 @@ func (q *Queue) riverConfig(cfg Config, work bool) *river.Config {
 	rc.FetchOnlyKnownKinds = true
 	rc.RetryPolicy = cfg.RetryPolicy
 	rc.PollOnly = q.kind != store.Postgres
+	rc.PeriodicJobs = cfg.PeriodicJobs
 	return rc
 }
 

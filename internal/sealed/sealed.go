@@ -21,13 +21,14 @@
 //     the audit log holds only hashes and numbers;
 //   - before the deadline nothing here returns anything about other
 //     suppliers' submissions: the buyer side has Count and, once the deadline
-//     has passed, Open. There is no listing of who applied.
+//     has passed, Open (every submitted response in the box) and Read (one
+//     of them). There is no listing of who applied.
 //
 // Who may act is split as follows. Submit, Withdraw, SaveDraft and Draft
 // check that the actor is a supplier user of the supplier organisation
 // (ErrForbidden otherwise). Receipts and Count take no actor: the caller must
 // make sure the person acts for that supplier, or may see the count. Open
-// enforces only the deadline; who may open (for instance two different
+// and Read enforce only the deadline; who may open (for instance two different
 // authorised people turning two keys, SECURITY.md scenario 6) is the
 // caller's business and must be checked before Open is called.
 package sealed
@@ -694,4 +695,72 @@ func (s *Service) Open(ctx context.Context, actor audit.Actor, box Box) ([]Opene
 		return nil, err
 	}
 	return out, nil
+}
+
+// Read decrypts one submission in the box after the deadline: its latest
+// submitted version, checked against the SHA-256 on its receipt, for an
+// evaluator or lead looking at one response after the box was opened. A
+// submission that is not in the box, or not submitted (a draft, a
+// withdrawal), is store.ErrNotFound. Before the deadline it fails with
+// ErrSealed and the attempt is audited as denied, as Open's is; every read
+// is audited ("sealed.read", with hashes and numbers only) and a tampered
+// version fails with documents.ErrTampered, audited as a failure.
+//
+// Like Open, Read does not decide who may read: the caller must.
+func (s *Service) Read(ctx context.Context, actor audit.Actor, box Box, submissionID string) (Opened, error) {
+	attempt := s.now()
+	if err := box.check(); err != nil {
+		return Opened{}, err
+	}
+	object := box.Type + ":" + box.ID
+	if attempt.Before(box.Deadline) {
+		err := s.Audit.Record(ctx, s.DB, actor, audit.Event{
+			Action: "sealed.read", ObjectType: "sealed_box", ObjectID: object, Outcome: audit.Denied,
+			Detail: map[string]any{"box_type": box.Type, "box_id": box.ID, "submission_id": submissionID, "reason": "before the deadline",
+				"deadline": box.Deadline.UTC().Format(time.RFC3339), "attempt": attempt.Format(time.RFC3339Nano)},
+		})
+		return Opened{}, errors.Join(ErrSealed, err)
+	}
+	var r struct {
+		SupplierOrgID string    `gorm:"column:supplier_org_id"`
+		Number        int       `gorm:"column:number"`
+		Kind          string    `gorm:"column:kind"`
+		ReceivedAt    time.Time `gorm:"column:received_at"`
+		SHA256        string    `gorm:"column:sha256"`
+		Content       []byte    `gorm:"column:content"`
+		WrappedKey    []byte    `gorm:"column:wrapped_key"`
+	}
+	err := s.DB.WithContext(ctx).
+		Select("s.supplier_org_id, v.number, v.kind, v.received_at, v.sha256, v.content, v.wrapped_key").
+		Table("sealed_versions v").Joins("JOIN sealed_submissions s ON s.id = v.submission_id AND v.number = s.current_version").
+		Where("s.id = ? AND s.box_type = ? AND s.box_id = ? AND s.status = ?", submissionID, box.Type, box.ID, StatusSubmitted).
+		Limit(1).Find(&r).Error
+	if err != nil {
+		return Opened{}, fmt.Errorf("read submission: %w", err)
+	}
+	if r.SHA256 == "" {
+		return Opened{}, fmt.Errorf("submitted response %s: %w", submissionID, store.ErrNotFound)
+	}
+	plain, err := s.unseal(r.Content, r.WrappedKey, versionAD(submissionID, r.Number))
+	if err == nil && Hash(plain) != r.SHA256 {
+		err = fmt.Errorf("%w: the content does not match the SHA-256 on its receipt", documents.ErrTampered)
+	}
+	if err != nil {
+		err = fmt.Errorf("sealed: read submission %s version %d: %w", submissionID, r.Number, err)
+		aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
+			Action: "sealed.read", ObjectType: "sealed_submission", ObjectID: submissionID, Outcome: audit.Failure,
+			Detail: map[string]any{"box_type": box.Type, "box_id": box.ID, "number": r.Number, "reason": err.Error()},
+		})
+		return Opened{}, errors.Join(err, aerr)
+	}
+	if err := s.Audit.Record(ctx, s.DB, actor, audit.Event{
+		Action: "sealed.read", ObjectType: "sealed_submission", ObjectID: submissionID,
+		Detail: map[string]any{"box_type": box.Type, "box_id": box.ID, "organisation_id": r.SupplierOrgID, "number": r.Number, "sha256": r.SHA256},
+	}); err != nil {
+		return Opened{}, err
+	}
+	return Opened{
+		SubmissionID: submissionID, SupplierOrgID: r.SupplierOrgID, Number: r.Number, Kind: r.Kind,
+		ReceivedAt: r.ReceivedAt.UTC(), SHA256: r.SHA256, Content: plain,
+	}, nil
 }

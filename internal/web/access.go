@@ -164,6 +164,24 @@ var flashes = map[string]string{
 	"requirements-copied":  "Requirements copied into the lot",
 	"criteria-saved":       "Evaluation criteria saved",
 	"framework-published":  "Framework published",
+	"invitation-sent":      "Invitation sent",
+	"invitation-accepted":  "Invitation accepted: you can now apply",
+	"supplier-registered":  "Your organisation is registered and the invitation accepted",
+	"answers-saved":        "Your answers have been saved",
+	"documents-attached":   "Your choice of documents has been saved",
+	"declarations-saved":   "Your declarations have been saved",
+	"evaluators-saved":     "Evaluators saved",
+	"applications-opened":  "Applications opened: evaluators can now score them",
+	"decisions-saved":      "Decisions saved",
+	"standstill-started":   "Standstill started and award letters sent",
+	"scores-saved":         "Your scores have been saved as a draft",
+	"scores-submitted":     "Your scores have been submitted",
+
+	// Clarification questions.
+	"question-asked":        "Your question has been sent. Its answer will appear on this page",
+	"question-withdrawn":    "Question withdrawn",
+	"answer-published":      "Answer shared with every supplier taking part",
+	"answer-sent-privately": "Answer sent only to the supplier who asked",
 }
 
 func (s *Server) flash(c echo.Context, key string, counts ...int) {

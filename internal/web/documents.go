@@ -123,6 +123,12 @@ func (s *Server) documentDownload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.sendDocument(c, doc)
+}
+
+// sendDocument streams a document whose permission the caller has checked,
+// after checking the stored file's integrity.
+func (s *Server) sendDocument(c echo.Context, doc *documents.Document) error {
 	rc, err := s.Docs.Open(c.Request().Context(), actor(c), doc)
 	if errors.Is(err, documents.ErrTampered) {
 		logger(c).Error("stored document failed its integrity check", "document", doc.ID, "err", err)

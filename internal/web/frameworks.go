@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -162,6 +163,24 @@ func (s *Server) renderFramework(c echo.Context, status int, fw *framework.Frame
 	if err != nil {
 		return err
 	}
+	invitations, err := s.Framework.Invitations(ctx, fw.ID)
+	if err != nil {
+		return err
+	}
+	suppliers, err := s.Orgs.Organisations(ctx, orgs.KindSupplier, "")
+	if err != nil {
+		return err
+	}
+	// Only how many have applied, never who: applications stay sealed
+	// until the deadline.
+	applied := 0
+	for _, l := range lots {
+		n, err := s.Sealed.Count(ctx, framework.ApplicationBox(fw, l.ID))
+		if err != nil {
+			return err
+		}
+		applied += n
+	}
 	p := s.formPage(c, fw.Title, formErr)
 	if formErr == nil {
 		p.Form = nil
@@ -173,6 +192,7 @@ func (s *Server) renderFramework(c echo.Context, status int, fw *framework.Frame
 	p.Data = map[string]any{
 		"Framework": fw, "State": fw.State(s.Clock.Now()), "Lots": views, "Criteria": criteria, "CriteriaRows": rows,
 		"Buyers": buyers, "Catalogues": catalogues, "CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
+		"Invitations": invitations, "Suppliers": suppliers, "Applied": applied,
 	}
 	return s.render(c, status, "framework", p)
 }

@@ -56,6 +56,27 @@ var funcs = template.FuncMap{
 		}
 		return uktime.MomentWithDay(t) + " (UK time)"
 	},
+	"ukTimeSeconds": func(t time.Time) string { return uktime.MomentSeconds(t) + " (UK time)" },
+	"pounds": func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return framework.Pounds(*p)
+	},
+	"poundsInput": func(p *int64) string {
+		if p == nil {
+			return ""
+		}
+		return strings.TrimPrefix(strings.ReplaceAll(framework.Pounds(*p), ",", ""), "£")
+	},
+	"descriptor": func(d catalogue.Descriptors, mark int) string {
+		if mark < 0 || mark >= len(d) {
+			return ""
+		}
+		return d[mark]
+	},
+	"deref1":            func(b *bool) bool { return b != nil && *b },
+	"derefInt":          func(n *int) int { return *n },
 	"seq":               func(n int) []int { return make([]int, n) },
 	"add":               func(a, b int) int { return a + b },
 	"responseTypeLabel": catalogue.ResponseTypeLabel,

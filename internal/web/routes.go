@@ -96,9 +96,56 @@ func (s *Server) addRoutes() {
 	signedIn(post, "/frameworks/:id/lots/:lot/requirements", true, (*Server).frameworkLotCopy)
 	signedIn(post, "/frameworks/:id/criteria", true, (*Server).frameworkCriteria)
 	signedIn(post, "/frameworks/:id/publish", true, (*Server).frameworkPublish)
+	signedIn(post, "/frameworks/:id/invitations", true, (*Server).invitationInvite)
+
+	// Supplier invitations: the emailed link works before sign-in; the
+	// token in the path is the proof (see invitations.go).
+	pub(get, "/invitations/:token", (*Server).invitationPage)
+	signedIn(post, "/invitations/:token/accept", true, (*Server).invitationAccept)
+	signedIn(get, "/invitations/:token/register", true, (*Server).invitationRegisterForm)
+	signedIn(post, "/invitations/:token/register", true, (*Server).invitationRegisterCheck)
+	signedIn(post, "/invitations/:token/register/confirm", true, (*Server).invitationRegister)
+
+	// Supplier applications, one per lot, sealed until the deadline.
+	perm(get, "/applications", "application", "read", (*Server).applicationsPage)
+	signedIn(get, "/frameworks/:id/apply", true, (*Server).frameworkApply)
+	app := "/frameworks/:id/lots/:lot/application"
+	signedIn(get, app, true, (*Server).applicationTasks)
+	signedIn(get, app+"/section/:section", true, (*Server).applicationSection)
+	signedIn(post, app+"/section/:section", true, (*Server).applicationSectionSave)
+	signedIn(get, app+"/documents", true, (*Server).applicationDocuments)
+	signedIn(post, app+"/documents", true, (*Server).applicationDocumentsSave)
+	signedIn(get, app+"/declarations", true, (*Server).applicationDeclarations)
+	signedIn(post, app+"/declarations", true, (*Server).applicationDeclarationsSave)
+	signedIn(get, app+"/check", true, (*Server).applicationCheck)
+	signedIn(post, app+"/submit", true, (*Server).applicationSubmit)
+	signedIn(post, app+"/withdraw", true, (*Server).applicationWithdraw)
+	signedIn(get, app+"/receipts/:number", true, (*Server).applicationReceipt)
+
+	// Evaluation of applications, appointment, standstill and the
+	// framework agreement record.
+	signedIn(get, "/frameworks/:id/evaluation", true, (*Server).frameworkEvaluation)
+	signedIn(post, "/frameworks/:id/evaluators", true, (*Server).evaluatorsAssign)
+	signedIn(post, "/frameworks/:id/open", true, (*Server).applicationsOpen)
+	signedIn(post, "/frameworks/:id/decisions", true, (*Server).decisionsSave)
+	signedIn(post, "/frameworks/:id/standstill", true, (*Server).standstillStart)
+	signedIn(get, "/frameworks/:id/agreement", true, (*Server).frameworkAgreement)
+	perm(get, "/evaluations", "evaluation", "score", (*Server).evaluationsPage)
+	signedIn(get, "/frameworks/:id/evaluate", true, (*Server).evaluatePage)
+	signedIn(get, "/frameworks/:id/applications/:app/score", true, (*Server).scorePage)
+	signedIn(post, "/frameworks/:id/applications/:app/score", true, (*Server).scoreSave)
+	signedIn(get, "/frameworks/:id/applications/:app/documents/:doc", true, (*Server).applicationDocument)
 
 	perm(get, "/documents", "documents", "read", (*Server).documentsPage)
 	upload("/documents", "documents", "write", (*Server).documentUpload)
 	signedIn(get, "/documents/:id", true, (*Server).documentPage)
 	signedIn(get, "/documents/:id/download", true, (*Server).documentDownload)
+
+	// Clarification questions and the public list of open frameworks.
+	signedIn(get, "/frameworks/:id/questions", true, (*Server).questionsPage)
+	signedIn(post, "/frameworks/:id/questions", true, (*Server).questionAsk)
+	signedIn(post, "/frameworks/:id/questions/:question/withdraw", true, (*Server).questionWithdraw)
+	signedIn(get, "/frameworks/:id/clarifications", true, (*Server).clarificationsPage)
+	signedIn(post, "/frameworks/:id/clarifications/:question/answer", true, (*Server).clarificationAnswer)
+	pub(get, "/open-frameworks", (*Server).openFrameworksPage)
 }

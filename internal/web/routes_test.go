@@ -24,11 +24,13 @@ var expected = map[string][]authz.Role{
 	"audit.read":           {authz.PlatformAdmin, authz.Auditor},
 	"documents.read": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.Evaluator,
 		authz.BoardMember, authz.SupplierUser},
-	"documents.write": {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.SupplierUser},
-	"catalogue.read":  {authz.ConsortiumLead},
-	"catalogue.write": {authz.ConsortiumLead},
-	"framework.read":  {authz.ConsortiumLead},
-	"framework.write": {authz.ConsortiumLead},
+	"documents.write":  {authz.PlatformAdmin, authz.ConsortiumLead, authz.TrustLead, authz.SupplierUser},
+	"catalogue.read":   {authz.ConsortiumLead},
+	"catalogue.write":  {authz.ConsortiumLead},
+	"framework.read":   {authz.ConsortiumLead},
+	"framework.write":  {authz.ConsortiumLead},
+	"application.read": {authz.SupplierUser},
+	"evaluation.score": {authz.Evaluator},
 }
 
 // ids are real records to put into route parameters.

@@ -20,6 +20,7 @@ import (
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/clarify"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/documents"
@@ -27,6 +28,7 @@ import (
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 )
 
@@ -40,6 +42,8 @@ type Deps struct {
 	Docs      *documents.Service
 	Catalogue *catalogue.Service
 	Framework *framework.Service
+	Clarify   *clarify.Service
+	Sealed    *sealed.Service
 	Jobs      *jobs.Queue
 	Notify    *notify.Notifier
 	Auth      *auth.Authenticator
@@ -200,11 +204,24 @@ func (s *Server) requestLogger(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		if !wantsPath(c, "/static/", "/assets/", "/healthz", "/metrics") {
-			l.Info("request", "method", c.Request().Method, "path", c.Request().URL.Path,
+			l.Info("request", "method", c.Request().Method, "path", loggedPath(c.Request().URL.Path),
 				"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(), "ip", c.RealIP())
 		}
 		return nil
 	}
+}
+
+// loggedPath is the request path as logs show it: an invitation link's
+// token is a credential, so it is left out.
+func loggedPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/invitations/"); ok && rest != "" {
+		_, tail, _ := strings.Cut(rest, "/")
+		if tail != "" {
+			tail = "/" + tail
+		}
+		return "/invitations/(token)" + tail
+	}
+	return p
 }
 
 type loggerCtxKey struct{}

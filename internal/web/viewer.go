@@ -104,6 +104,18 @@ type Page struct {
 	Data    any
 	Can     func(obj, act string) bool
 	BackURL string
+	// ErrorLinks sends an error summary's link for a field somewhere other
+	// than the field on this page (such as the task page where it is put
+	// right).
+	ErrorLinks map[string]string
+}
+
+// ErrorHref is where the error summary's link for field leads.
+func (p *Page) ErrorHref(field string) string {
+	if href, ok := p.ErrorLinks[field]; ok {
+		return href
+	}
+	return "#" + field
 }
 
 // Value returns the submitted value of a form field, so a form shown again

@@ -1,0 +1,305 @@
+package framework_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gorm.io/gorm"
+
+	portal "github.com/nhsprocure/portal"
+	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/notify"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sealed"
+	"github.com/nhsprocure/portal/internal/store"
+)
+
+// The portal's notifier must fit the interface the package asks for.
+var _ framework.Notifier = (*notify.Notifier)(nil)
+
+// jobTable stands in for the River queue under the real notifier: it
+// writes each email job into a table in the caller's transaction, so a
+// rolled-back change leaves no job behind.
+type jobTable struct{}
+
+func (jobTable) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, _ *river.InsertOpts) error {
+	id := ""
+	if a, ok := args.(notify.EmailArgs); ok {
+		id = a.NotificationID
+	}
+	return tx.Exec("INSERT INTO test_jobs (kind, notification_id) VALUES (?, ?)", args.Kind(), id).Error
+}
+
+// demoActor is the demo user with the subject, acting for their first
+// organisation.
+func demoActor(t *testing.T, db *store.DB, subject string) audit.Actor {
+	t.Helper()
+	var u orgs.User
+	if err := db.Where("subject = ?", subject).First(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	var m orgs.Membership
+	if err := db.Where("user_id = ?", u.ID).Order("created_at").First(&m).Error; err != nil {
+		t.Fatal(err)
+	}
+	return audit.Actor{UserID: u.ID, Label: u.Name, OrgID: m.OrganisationID}
+}
+
+// addUser adds a person holding role in the organisation.
+func addUser(t *testing.T, db *store.DB, id, name, role, orgID string) audit.Actor {
+	t.Helper()
+	u := orgs.User{ID: id, Issuer: devIssuer, Subject: id, Email: id + "@example.nhs.uk", Name: name, Version: 1, CreatedAt: t0, UpdatedAt: t0}
+	if err := db.Create(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	m := orgs.Membership{ID: "m-" + id, UserID: id, OrganisationID: orgID, Role: role, Source: orgs.SourcePortal, CreatedAt: t0}
+	if err := db.Omit("User", "Organisation").Create(&m).Error; err != nil {
+		t.Fatal(err)
+	}
+	return audit.Actor{UserID: id, Label: name, OrgID: orgID}
+}
+
+func orgID(t *testing.T, db *store.DB, where string, args ...any) string {
+	t.Helper()
+	var o orgs.Organisation
+	if err := db.Where(where, args...).First(&o).Error; err != nil {
+		t.Fatal(err)
+	}
+	return o.ID
+}
+
+// evalFixture is a published-ready framework with two lots, evaluators,
+// suppliers and a sealed box service and notifier wired in.
+type evalFixture struct {
+	*fixture
+	fw               *framework.Framework
+	lot1, lot2       *framework.Lot
+	reqs1, reqs2     []framework.LotRequirement
+	sealed           *sealed.Service
+	tom, ben, chloe  audit.Actor // consortium lead, two evaluators
+	aisha            audit.Actor // a trust lead, not an evaluator
+	sarah, james     audit.Actor // supplier users of Meridian and Northgate
+	carl             audit.Actor // supplier user of Caldicott, never invited
+	meridian         string
+	northgate        string
+	caldicott        string
+	rj1              string // Guy's and St Thomas', a member trust
+	outsider         string // a Yorkshire trust
+	notifier         *notify.Notifier
+	passFail, scored string // reference of lot 1's pass/fail requirement; a scored one
+}
+
+// evalSetup adds a pass/fail requirement to the catalogue (version 2) and
+// creates framework SLCSC-EPR-2027 (PCR 2015, closed) with lot 1 "Acute
+// EPR" (all four requirements, at most 3 suppliers) and lot 2 "Hosting"
+// (EPR-MED-002 and the pass/fail one, at most 1 supplier).
+func evalSetup(t *testing.T, db *store.DB) *evalFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := setup(t, db)
+	if err := db.Exec("CREATE TABLE test_jobs (kind TEXT NOT NULL, notification_id TEXT NOT NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	log := f.s.Audit
+	keys, err := documents.NewKeyring(bytes.Repeat([]byte{9}, documents.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emails, err := fs.Sub(portal.Views(), "email")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := notify.LoadTemplates(emails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &evalFixture{fixture: f}
+	e.sealed = &sealed.Service{DB: db, Audit: log, Clock: f.clk, Keys: keys}
+	e.notifier = &notify.Notifier{DB: db, Audit: log, Clock: f.clk, Queue: jobTable{}, Templates: tpl, BaseURL: "https://portal.example.nhs.uk"}
+	f.s.Sealed, f.s.Notify = e.sealed, e.notifier
+
+	secs, err := f.s.Catalogue.Sections(ctx, f.cat.ID)
+	if err != nil || len(secs) == 0 {
+		t.Fatalf("sections: %v", err)
+	}
+	if _, err := f.s.Catalogue.SaveRequirement(ctx, lead, f.cat.ID, catalogue.RequirementInput{
+		SectionID: secs[0].ID, Reference: "EPR-SEC-001", Text: "The system must hold NHS Data Security and Protection Toolkit compliance.",
+		Priority: "Must", Weight: "5", ResponseType: "Pass/fail",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Catalogue.Publish(ctx, lead, f.cat.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.passFail, e.scored = "EPR-SEC-001", "EPR-MED-002"
+
+	e.tom = demoActor(t, db, "demo-consortium-lead")
+	e.ben = demoActor(t, db, "demo-evaluator")
+	e.aisha = demoActor(t, db, "demo-trust-lead")
+	e.sarah = demoActor(t, db, "demo-supplier")
+	e.james = demoActor(t, db, "demo-supplier-2")
+	e.meridian, e.northgate = e.sarah.OrgID, e.james.OrgID
+	e.rj1 = orgID(t, db, "ods_code = ?", "RJ1")
+	e.outsider = orgID(t, db, "ods_code = ?", "RR8")
+	e.caldicott = orgID(t, db, "companies_house_number = ?", "06345678")
+	e.chloe = addUser(t, db, "u-chloe", "Chloe Adams", "evaluator", e.rj1)
+	e.carl = addUser(t, db, "u-carl", "Carl Price", "supplier_user", e.caldicott)
+
+	fw, err := f.s.CreateFramework(ctx, e.tom, f.london, validInput("SLCSC-EPR-2027"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fw = fw
+	e.lot1, err = f.s.AddLot(ctx, e.tom, fw.ID, framework.LotInput{Title: "Acute EPR", Scope: "Acute trusts", Min: 1, Max: 3, CallOff: framework.CallOffBoth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.lot2, err = f.s.AddLot(ctx, e.tom, fw.ID, framework.LotInput{Title: "Hosting", Scope: "Hosting", Min: 1, Max: 1, CallOff: framework.CallOffDirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.reqs1, err = f.s.CopyRequirements(ctx, e.tom, e.lot1.ID, f.cat.ID, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e.reqs2, err = f.s.CopyRequirements(ctx, e.tom, e.lot2.ID, f.cat.ID, 2, []string{"EPR-MED-002", "EPR-SEC-001"}); err != nil {
+		t.Fatal(err)
+	}
+	e.reqs1, _ = f.s.LotRequirements(ctx, e.lot1.ID)
+	e.reqs2, _ = f.s.LotRequirements(ctx, e.lot2.ID)
+	if len(e.reqs1) != 4 || len(e.reqs2) != 2 {
+		t.Fatalf("lot requirements %d and %d", len(e.reqs1), len(e.reqs2))
+	}
+	if err := f.s.SetCriteria(ctx, e.tom, fw.ID, []framework.Criterion{{Name: "Quality", Weight: 60}, {Name: "Price", Weight: 40}}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// req returns the lot requirement with the reference.
+func req(t *testing.T, reqs []framework.LotRequirement, ref string) framework.LotRequirement {
+	t.Helper()
+	for _, r := range reqs {
+		if r.Reference == ref {
+			return r
+		}
+	}
+	t.Fatalf("no requirement %s", ref)
+	return framework.LotRequirement{}
+}
+
+// invite invites and accepts a supplier.
+func (e *evalFixture) invite(t *testing.T, who audit.Actor, email string) {
+	t.Helper()
+	ctx := context.Background()
+	_, token, err := e.s.Invite(ctx, e.tom, e.fw.ID, email, who.OrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Accept(ctx, who, token, who.OrgID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apply seals a complete application to a lot.
+func (e *evalFixture) apply(t *testing.T, who audit.Actor, lot *framework.Lot, reqs []framework.LotRequirement, marker string) {
+	t.Helper()
+	c := framework.ApplicationContent{LotID: lot.ID, Answers: map[string]framework.Answer{}, Declarations: []string{"exclusion", "conflicts", "accurate"}}
+	for _, r := range reqs {
+		if r.ResponseType == catalogue.PassFail {
+			c.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes, Text: marker}
+		} else {
+			c.Answers[r.ID] = framework.Answer{Text: marker + " answer to " + r.Reference}
+		}
+	}
+	if gaps := c.Gaps(reqs); len(gaps) != 0 {
+		t.Fatalf("incomplete application: %v", gaps)
+	}
+	b, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.sealed.Submit(context.Background(), who, framework.ApplicationBox(e.fw, lot.ID), who.OrgID, b, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func yes() *bool      { b := true; return &b }
+func no() *bool       { b := false; return &b }
+func mark(n int) *int { return &n }
+
+// marks scores every requirement of an application: scored ones with the
+// marks given by reference, pass/fail ones passed unless listed in fail.
+func marks(reqs []framework.LotRequirement, byRef map[string]int, fail ...string) []framework.ScoreInput {
+	var out []framework.ScoreInput
+	for _, r := range reqs {
+		in := framework.ScoreInput{LotRequirementID: r.ID, Justification: "Evidence seen for " + r.Reference}
+		if r.ResponseType == catalogue.PassFail {
+			in.Pass = yes()
+			for _, f := range fail {
+				if f == r.Reference {
+					in.Pass = no()
+				}
+			}
+		} else {
+			in.Score = mark(byRef[r.Reference])
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// score saves and submits an evaluator's marks for an application.
+func (e *evalFixture) score(t *testing.T, who audit.Actor, appID string, in []framework.ScoreInput) {
+	t.Helper()
+	ctx := context.Background()
+	if err := e.s.SaveScores(ctx, who, appID, in); err != nil {
+		t.Fatalf("%s scores %s: %v", who.Label, appID, err)
+	}
+	if err := e.s.SubmitScores(ctx, who, appID); err != nil {
+		t.Fatalf("%s submits %s: %v", who.Label, appID, err)
+	}
+}
+
+// note is a stored notification with its data decoded.
+type note struct {
+	UserID string
+	Kind   string
+	Link   string
+	Data   map[string]any
+}
+
+// notes lists the notifications of a kind, oldest first.
+func notes(t *testing.T, db *store.DB, kind string) []note {
+	t.Helper()
+	var rows []struct {
+		UserID string
+		Kind   string
+		Link   string
+		Data   string
+	}
+	if err := db.Table("notifications").Select("user_id, kind, link, data").Where("kind = ?", kind).
+		Order("created_at, user_id, id").Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := make([]note, len(rows))
+	for i, r := range rows {
+		out[i] = note{UserID: r.UserID, Kind: r.Kind, Link: r.Link}
+		if err := json.Unmarshal([]byte(r.Data), &out[i].Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// at is a moment in UTC.
+func at(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}

@@ -1,0 +1,66 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/nhsprocure/portal/internal/authz"
+)
+
+// Notifier records a notification for a portal user inside the caller's
+// transaction, so it exists if and only if the change it describes
+// commits; *notify.Notifier satisfies it.
+type Notifier interface {
+	Notify(ctx context.Context, tx *gorm.DB, userID, kind string, data map[string]any, link string) error
+}
+
+// Notification kinds this package sends: notify.KindAwardLetter (a legal
+// notice; its templates read Procurement, Organisation, Successful, Reasons
+// and StandstillEnds) and notify.KindFrameworkUpdate (Framework, Update).
+// The names are repeated so that this package does not import notify.
+const (
+	awardLetterKind = "award_letter"
+	updateKind      = "framework_update"
+)
+
+// FrameworkPath is the consortium's page of a framework; notifications to
+// its leads link to it.
+func FrameworkPath(frameworkID string) string { return "/frameworks/" + frameworkID }
+
+// SupplierPath is a supplier's page of a framework, with its applications
+// and their outcome; award letters and updates to suppliers link to it.
+func SupplierPath(frameworkID string) string { return "/frameworks/" + frameworkID + "/apply" }
+
+// usersWithRole lists the enabled users holding role in any of orgIDs, each
+// once, in a stable order.
+func usersWithRole(tx *gorm.DB, role authz.Role, orgIDs ...string) ([]string, error) {
+	if len(orgIDs) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
+		Where("m.role = ? AND m.organisation_id IN ? AND u.disabled_at IS NULL", string(role), orgIDs).
+		Distinct("m.user_id").Order("m.user_id").Pluck("m.user_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("list %s users: %w", role, err)
+	}
+	return ids, nil
+}
+
+// notifyAll sends one notification to each user, in tx.
+func (s *Service) notifyAll(ctx context.Context, tx *gorm.DB, userIDs []string, kind string, data map[string]any, link string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	if s.Notify == nil {
+		return fmt.Errorf("framework: sending %s needs a notifier", kind)
+	}
+	for _, id := range userIDs {
+		if err := s.Notify.Notify(ctx, tx, id, kind, data, link); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sealed"
+	"github.com/nhsprocure/portal/internal/store"
+)
+
+// application is one supplier's application to one lot as its pages need
+// it: the lot's requirements, the working copy (the sealed draft; after a
+// submission the draft is kept equal to what was submitted, so the
+// supplier can change and resubmit it) and the submission's state.
+type application struct {
+	Framework *framework.Framework
+	Lot       *framework.Lot
+	Supplier  *orgs.Organisation
+	Box       sealed.Box
+	Sections  []framework.Section
+	Reqs      []framework.LotRequirement
+	Content   framework.ApplicationContent
+	SavedAt   time.Time
+	// Status is the zero value until the supplier has saved anything.
+	Status   sealed.Status
+	Receipts []sealed.Receipt
+	Now      time.Time
+}
+
+// Path is the application's task list.
+func (a *application) Path() string {
+	return "/frameworks/" + a.Framework.ID + "/lots/" + a.Lot.ID + "/application"
+}
+
+// Open reports whether the application can still be changed: the framework
+// is taking applications and the deadline has not passed.
+func (a *application) Open() bool { return a.Framework.State(a.Now) == framework.StateOpen }
+
+// Latest is the newest receipt, if any.
+func (a *application) Latest() *sealed.Receipt {
+	if len(a.Receipts) == 0 {
+		return nil
+	}
+	return &a.Receipts[len(a.Receipts)-1]
+}
+
+// Submitted reports whether a response is in the box now.
+func (a *application) Submitted() bool { return a.Status.Status == sealed.StatusSubmitted }
+
+// Unsent reports whether the working copy differs from what was last
+// submitted (or nothing was submitted yet), so the supplier knows it must
+// submit again for changes to count.
+func (a *application) Unsent() bool {
+	b, err := a.Content.Encode()
+	if err != nil {
+		return true
+	}
+	last := a.Latest()
+	return !a.Submitted() || last == nil || last.SHA256 != sealed.Hash(b)
+}
+
+// Gaps lists what the working copy still lacks before it can be submitted.
+func (a *application) Gaps() []framework.Gap { return a.Content.Gaps(a.Reqs) }
+
+// Task states, as the task list pattern names them.
+const (
+	taskNotStarted = "Not yet started"
+	taskInProgress = "In progress"
+	taskCompleted  = "Completed"
+	taskOptional   = "Optional"
+	taskCannot     = "Cannot start yet"
+)
+
+// SectionStatus is the task status of section i.
+func (a *application) SectionStatus(i int) string {
+	done, started := 0, 0
+	sec := a.Sections[i]
+	for _, r := range sec.Requirements {
+		ans, ok := a.Content.Answers[r.ID]
+		if ok && (ans.Meets != "" || ans.Text != "" || ans.Number != "" || ans.PricePence != nil) {
+			started++
+		}
+		if framework.AnswerProblem(r, ans) == "" {
+			done++
+		}
+	}
+	switch {
+	case done == len(sec.Requirements):
+		return taskCompleted
+	case started > 0:
+		return taskInProgress
+	}
+	return taskNotStarted
+}
+
+// DocumentsStatus is the documents task's status.
+func (a *application) DocumentsStatus() string {
+	if len(a.Content.Documents) > 0 {
+		return taskCompleted
+	}
+	return taskOptional
+}
+
+// DeclarationsStatus is the declarations task's status.
+func (a *application) DeclarationsStatus() string {
+	n := 0
+	for _, d := range framework.Declarations {
+		if a.Content.Declared(d.Key) {
+			n++
+		}
+	}
+	switch n {
+	case len(framework.Declarations):
+		return taskCompleted
+	case 0:
+		return taskNotStarted
+	}
+	return taskInProgress
+}
+
+// CheckStatus is the status of the last task, checking and submitting.
+func (a *application) CheckStatus() string {
+	switch {
+	case len(a.Gaps()) > 0:
+		return taskCannot
+	case a.Submitted() && !a.Unsent():
+		return taskCompleted
+	}
+	return taskNotStarted
+}
+
+// CompletedSections counts the sections answered in full.
+func (a *application) CompletedSections() int {
+	n := 0
+	for i := range a.Sections {
+		if a.SectionStatus(i) == taskCompleted {
+			n++
+		}
+	}
+	return n
+}
+
+// loadApplication reads the supplier's application to the lot in the URL.
+func (s *Server) loadApplication(c echo.Context, act string) (*application, error) {
+	fw, lot, org, err := s.supplierLot(c, act)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	a := &application{Framework: fw, Lot: lot, Supplier: org, Box: framework.ApplicationBox(fw, lot.ID), Now: s.Clock.Now()}
+	if a.Reqs, err = s.Framework.LotRequirements(ctx, lot.ID); err != nil {
+		return nil, err
+	}
+	a.Sections = framework.Sections(a.Reqs)
+	draft, saved, err := s.Sealed.Draft(ctx, actor(c), a.Box, org.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if a.Content, err = framework.DecodeApplication(lot.ID, draft); err != nil {
+		return nil, err
+	}
+	a.SavedAt = saved
+	a.Status, err = s.Sealed.StatusOf(ctx, a.Box, org.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if a.Receipts, err = s.Sealed.Receipts(ctx, a.Box, org.ID); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// section is the section whose 1-based number is in the URL.
+func (a *application) section(c echo.Context) (int, *framework.Section, error) {
+	n, err := strconv.Atoi(c.Param("section"))
+	if err != nil || n < 1 || n > len(a.Sections) {
+		return 0, nil, errNotFound
+	}
+	return n - 1, &a.Sections[n-1], nil
+}
+
+// saveDraft seals the working copy again.
+func (s *Server) saveDraft(c echo.Context, a *application) error {
+	b, err := a.Content.Encode()
+	if err != nil {
+		return err
+	}
+	if err := s.Sealed.SaveDraft(c.Request().Context(), actor(c), a.Box, a.Supplier.ID, b); err != nil {
+		return fmt.Errorf("save application draft: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,242 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/sealed"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// applicationTasks is the application's task list (the GOV.UK "complete
+// multiple tasks" pattern): one task per section of requirements, then
+// documents, declarations, and checking and submitting.
+func (s *Server) applicationTasks(c echo.Context) error {
+	a, err := s.loadApplication(c, "read")
+	if err != nil {
+		return err
+	}
+	return s.renderApplication(c, http.StatusOK, "application_tasks", "Your application: lot "+strconv.Itoa(a.Lot.Number), a, nil)
+}
+
+func (s *Server) renderApplication(c echo.Context, status int, name, title string, a *application, formErr error) error {
+	p := s.formPage(c, title, formErr)
+	if formErr == nil {
+		p.Form = nil
+	}
+	p.BackURL = a.Path()
+	if name == "application_tasks" {
+		p.BackURL = "/frameworks/" + a.Framework.ID + "/apply"
+	}
+	p.Data = map[string]any{"App": a, "Declarations": framework.Declarations}
+	return s.render(c, status, name, p)
+}
+
+// deadlineProblem turns a refusal at or after the deadline into a message
+// for the page; ok is false for other errors.
+func deadlineProblem(err error) (*validate.Errors, bool) {
+	var de *sealed.DeadlineError
+	if errors.As(err, &de) {
+		return newErrors("deadline", de.Error()), true
+	}
+	return nil, false
+}
+
+// applicationSection shows one section's requirements to answer.
+func (s *Server) applicationSection(c echo.Context) error {
+	a, err := s.loadApplication(c, "read")
+	if err != nil {
+		return err
+	}
+	i, sec, err := a.section(c)
+	if err != nil {
+		return err
+	}
+	return s.renderSection(c, http.StatusOK, a, i, sec, nil)
+}
+
+func (s *Server) renderSection(c echo.Context, status int, a *application, i int, sec *framework.Section, formErr error) error {
+	p := s.formPage(c, sec.Title, formErr)
+	if formErr == nil {
+		p.Form = nil
+	}
+	p.BackURL = a.Path()
+	p.Data = map[string]any{"App": a, "Section": sec, "Number": i + 1}
+	return s.render(c, status, "application_section", p)
+}
+
+// applicationSectionSave keeps the answers of one section in the working
+// copy. Answers may be incomplete (the supplier can come back), but what is
+// typed must make sense: a number where a number is asked for, a price in
+// pounds and pence.
+func (s *Server) applicationSectionSave(c echo.Context) error {
+	a, err := s.loadApplication(c, "write")
+	if err != nil {
+		return err
+	}
+	i, sec, err := a.section(c)
+	if err != nil {
+		return err
+	}
+	var v validate.Errors
+	for _, r := range sec.Requirements {
+		ans := framework.Answer{
+			Meets:  c.FormValue("meets-" + r.ID),
+			Text:   strings.TrimSpace(c.FormValue("text-" + r.ID)),
+			Number: strings.TrimSpace(c.FormValue("number-" + r.ID)),
+		}
+		if ans.Meets != "" && ans.Meets != framework.AnswerYes && ans.Meets != framework.AnswerNo {
+			ans.Meets = ""
+		}
+		if r.ResponseType == catalogue.PriceSchedule {
+			if typed := strings.TrimSpace(c.FormValue("price-" + r.ID)); typed != "" {
+				pence, ok := framework.ParsePounds(typed)
+				if !ok {
+					v.Add("price-"+r.ID, "Enter the price for "+r.Reference+" in pounds, like 1250 or 1,250.50")
+				} else {
+					ans.PricePence = &pence
+				}
+			}
+		}
+		if problem := framework.FormatProblem(r, ans); problem != "" {
+			v.Add(fieldFor(r), problem)
+		}
+		a.Content.Answers[r.ID] = ans
+	}
+	if err := v.Err(); err != nil {
+		return s.renderSection(c, http.StatusBadRequest, a, i, sec, err)
+	}
+	if err := s.saveDraft(c, a); err != nil {
+		if msg, ok := deadlineProblem(err); ok {
+			return s.renderSection(c, http.StatusConflict, a, i, sec, msg)
+		}
+		return err
+	}
+	s.flash(c, "answers-saved")
+	return c.Redirect(http.StatusSeeOther, a.Path())
+}
+
+// fieldFor is the form field a requirement's main answer is typed in.
+func fieldFor(r framework.LotRequirement) string {
+	switch r.ResponseType {
+	case catalogue.PassFail:
+		return "meets-" + r.ID
+	case catalogue.Numeric:
+		return "number-" + r.ID
+	case catalogue.PriceSchedule:
+		return "price-" + r.ID
+	}
+	return "text-" + r.ID
+}
+
+// applicationDocuments lets the supplier attach documents from its library.
+func (s *Server) applicationDocuments(c echo.Context) error {
+	a, err := s.loadApplication(c, "read")
+	if err != nil {
+		return err
+	}
+	return s.renderDocumentsTask(c, http.StatusOK, a, nil)
+}
+
+func (s *Server) renderDocumentsTask(c echo.Context, status int, a *application, formErr error) error {
+	library, err := s.Docs.List(c.Request().Context(), a.Supplier.ID, "library", "")
+	if err != nil {
+		return err
+	}
+	attached := map[string]bool{}
+	for _, d := range a.Content.Documents {
+		attached[d.ID] = true
+	}
+	p := s.formPage(c, "Attach documents", formErr)
+	p.BackURL = a.Path()
+	p.Data = map[string]any{"App": a, "Library": library, "Attached": attached}
+	return s.render(c, status, "application_documents", p)
+}
+
+// applicationDocumentsSave records which library documents are attached,
+// pinning each by its SHA-256. Only the supplier's own documents can be
+// attached.
+func (s *Server) applicationDocumentsSave(c echo.Context) error {
+	a, err := s.loadApplication(c, "write")
+	if err != nil {
+		return err
+	}
+	library, err := s.Docs.List(c.Request().Context(), a.Supplier.ID, "library", "")
+	if err != nil {
+		return err
+	}
+	form, _ := c.FormParams()
+	chosen := map[string]bool{}
+	for _, id := range form["document"] {
+		chosen[id] = true
+	}
+	a.Content.Documents = nil
+	for _, d := range library {
+		if chosen[d.ID] {
+			a.Content.Documents = append(a.Content.Documents, framework.AttachedDocument{ID: d.ID, Name: d.Name, SHA256: d.SHA256, Size: d.SizeBytes})
+			delete(chosen, d.ID)
+		}
+	}
+	if len(chosen) > 0 {
+		s.auditDenied(c, "application.attach", "document", strings.Join(keys(chosen), ","))
+		return errNotFound
+	}
+	if err := s.saveDraft(c, a); err != nil {
+		if msg, ok := deadlineProblem(err); ok {
+			return s.renderDocumentsTask(c, http.StatusConflict, a, msg)
+		}
+		return err
+	}
+	s.flash(c, "documents-attached")
+	return c.Redirect(http.StatusSeeOther, a.Path())
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// applicationDeclarations shows the declarations to make.
+func (s *Server) applicationDeclarations(c echo.Context) error {
+	a, err := s.loadApplication(c, "read")
+	if err != nil {
+		return err
+	}
+	return s.renderApplication(c, http.StatusOK, "application_declarations", "Declarations", a, nil)
+}
+
+// applicationDeclarationsSave records the declarations ticked.
+func (s *Server) applicationDeclarationsSave(c echo.Context) error {
+	a, err := s.loadApplication(c, "write")
+	if err != nil {
+		return err
+	}
+	form, _ := c.FormParams()
+	ticked := map[string]bool{}
+	for _, k := range form["declaration"] {
+		ticked[k] = true
+	}
+	a.Content.Declarations = nil
+	for _, d := range framework.Declarations {
+		if ticked[d.Key] {
+			a.Content.Declarations = append(a.Content.Declarations, d.Key)
+		}
+	}
+	if err := s.saveDraft(c, a); err != nil {
+		if msg, ok := deadlineProblem(err); ok {
+			return s.renderApplication(c, http.StatusConflict, "application_declarations", "Declarations", a, msg)
+		}
+		return err
+	}
+	s.flash(c, "declarations-saved")
+	return c.Redirect(http.StatusSeeOther, a.Path())
+}

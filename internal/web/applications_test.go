@@ -1,0 +1,303 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhsprocure/portal/internal/app"
+	"github.com/nhsprocure/portal/internal/app/apptest"
+	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/config"
+	"github.com/nhsprocure/portal/internal/devidp"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/notify"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/store/storetest"
+)
+
+// newcomer is a supplier contact the portal does not know yet: signed in,
+// no organisation.
+var newcomer = devidp.User{Subject: "newcomer", Name: "Chloe Hart", Email: "chloe.hart@aurora.example.com"}
+
+// withNewcomer keeps the demo users on the development provider and adds
+// the newcomer.
+func withNewcomer(_ *config.Config, opt *app.Options) {
+	opt.DevUsers = func(context.Context) ([]devidp.User, error) {
+		out := []devidp.User{newcomer}
+		for _, u := range orgs.DemoUsers {
+			out = append(out, devidp.User{Subject: u.Subject, Name: u.Name, Email: u.Email})
+		}
+		return out, nil
+	}
+}
+
+// openForApplications sets up, through the domain, a published closed
+// framework of the London consortium with one lot holding goodCSV's three
+// requirements, open for applications until deadline.
+func openForApplications(t *testing.T, h *apptest.Harness, deadline time.Time) (*framework.Framework, framework.Lot) {
+	t.Helper()
+	ctx := context.Background()
+	london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)
+	lead := audit.Actor{Label: "test"}
+	cat, err := h.App.Catalogue.CreateCatalogue(ctx, lead, london[0].ID, "EPR requirements", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.App.Catalogue.Import(ctx, lead, cat.ID, "r.csv", bytes.NewReader([]byte(goodCSV))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.App.Catalogue.Publish(ctx, lead, cat.ID); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := h.App.Framework.CreateFramework(ctx, lead, london[0].ID, framework.FrameworkInput{
+		Reference: "SLCSC-EPR-2027", Title: "Clinical systems", Regime: framework.RegimePA2023, Kind: framework.KindClosed,
+		TermStart: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), TermEnd: time.Date(2031, 3, 31, 0, 0, 0, 0, time.UTC),
+		ApplicationsOpen: apptest.Start, ClarificationDeadline: deadline.Add(-24 * time.Hour), ApplicationDeadline: deadline,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lot, err := h.App.Framework.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "Patient administration and EPR", Min: 1, Max: 3, CallOff: framework.CallOffBoth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.App.Framework.CopyRequirements(ctx, lead, lot.ID, cat.ID, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.App.Framework.SetCriteria(ctx, lead, fw.ID, []framework.Criterion{{Name: "Quality", Weight: 100}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.App.Framework.Publish(ctx, lead, fw.ID); err != nil {
+		t.Fatal(err)
+	}
+	fw, _ = h.App.Framework.Framework(ctx, fw.ID)
+	return fw, *lot
+}
+
+var invitationLink = regexp.MustCompile(`/invitations/[A-Za-z0-9_-]{43}`)
+
+// invitationFromOutbox waits for the invitation email to address to reach
+// the development outbox (through the real job queue) and returns its link.
+func invitationFromOutbox(t *testing.T, h *apptest.Harness, address string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs, err := h.App.Notify.Outbox(context.Background(), 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.ToAddress == address {
+				link := invitationLink.FindString(m.BodyText)
+				if link == "" {
+					t.Fatalf("invitation email has no link:\n%s", m.BodyText)
+				}
+				return link
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no invitation email reached %s", address)
+	return ""
+}
+
+func sectionPath(app string, n int) string { return app + "/section/" + strconv.Itoa(n) }
+
+// TestSupplierApplicationJourney: the lead invites a known supplier and a
+// newcomer by email; each accepts (the newcomer registering on the way);
+// the supplier applies through the task list, check your answers and
+// submit, with receipts for submit, resubmit and withdraw; the consortium
+// sees only a count; stale versions conflict; the deadline refuses writes
+// and names itself; uninvited suppliers see nothing.
+func TestSupplierApplicationJourney(t *testing.T) {
+	for _, kind := range storetest.Kinds() {
+		t.Run(string(kind), func(t *testing.T) {
+			h := apptest.New(t, kind, withNewcomer)
+			ctx := context.Background()
+			deadline := time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC)
+			fw, lot := openForApplications(t, h, deadline)
+			page := "/frameworks/" + fw.ID
+			meridian, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, "Meridian")
+
+			lead := h.Browser(t)
+			lead.SignInAs("demo-consortium-lead")
+			if r := lead.PostForm(page, page+"/invitations", url.Values{"email": {"not an address"}}); r.Status != http.StatusBadRequest ||
+				!strings.Contains(r.Body, "correct format") {
+				t.Fatalf("bad email: status %d", r.Status)
+			}
+			for _, inv := range []url.Values{
+				{"email": {"sarah.lund@meridian.example.com"}, "supplier": {meridian[0].ID}},
+				{"email": {"chloe.hart@aurora.example.com"}},
+			} {
+				if r := lead.PostForm(page, page+"/invitations", inv); r.Status != http.StatusSeeOther {
+					t.Fatalf("invite %s: status %d\n%s", inv.Get("email"), r.Status, r.Body)
+				}
+			}
+			sarahLink := invitationFromOutbox(t, h, "sarah.lund@meridian.example.com")
+			chloeLink := invitationFromOutbox(t, h, "chloe.hart@aurora.example.com")
+
+			// Before sign-in the link shows the framework and asks to sign in.
+			anon := h.Browser(t)
+			if r := anon.Get(sarahLink); r.Status != http.StatusOK || !strings.Contains(r.Body, "Clinical systems") || !strings.Contains(r.Body, "Sign in") {
+				t.Fatalf("invitation before sign-in: status %d", r.Status)
+			}
+			if r := anon.Get("/invitations/not-a-real-token"); r.Status != http.StatusNotFound || !strings.Contains(r.Body, "newer invitation") {
+				t.Fatalf("unknown invitation: status %d", r.Status)
+			}
+
+			// An uninvited supplier sees nothing of the framework.
+			other := h.Browser(t)
+			other.SignInAs("demo-supplier-2")
+			for _, p := range []string{page + "/apply", page + "/lots/" + lot.ID + "/application"} {
+				if r := other.Get(p); r.Status != http.StatusNotFound {
+					t.Fatalf("uninvited supplier GET %s: status %d", p, r.Status)
+				}
+			}
+
+			sarah := h.Browser(t)
+			sarah.SignInAs("demo-supplier")
+			if r := sarah.PostForm(sarahLink, sarahLink+"/accept", nil); r.Status != http.StatusSeeOther || r.Location != page+"/apply" {
+				t.Fatalf("accept: status %d location %q\n%s", r.Status, r.Location, r.Body)
+			}
+			apply := sarah.Get(page + "/apply")
+			if apply.Status != http.StatusOK || !strings.Contains(apply.Body, "Apply for lot 1") {
+				t.Fatalf("apply page: status %d", apply.Status)
+			}
+			app := page + "/lots/" + lot.ID + "/application"
+			tasks := sarah.Get(app)
+			if tasks.Status != http.StatusOK || !strings.Contains(tasks.Body, "Medicines") || !strings.Contains(tasks.Body, "Interoperability") ||
+				!strings.Contains(tasks.Body, "Cannot start yet") {
+				t.Fatalf("task list: status %d\n%s", tasks.Status, tasks.Body)
+			}
+			reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
+			byRef := map[string]string{}
+			for _, r := range reqs {
+				byRef[r.Reference] = r.ID
+			}
+			// Submitting now lists what is missing, linked to its task.
+			check := sarah.Get(app + "/check")
+			if !strings.Contains(check.Body, "Describe how you meet EPR-MED-001") || !strings.Contains(check.Body, app+"/declarations") ||
+				strings.Contains(check.Body, "Submit application") {
+				t.Fatalf("check page with gaps:\n%s", check.Body)
+			}
+			if r := sarah.PostForm(app+"/check", app+"/submit", url.Values{"version": {"0"}}); r.Status != http.StatusBadRequest {
+				t.Fatalf("submit with gaps: status %d", r.Status)
+			}
+			// Section 1 (Medicines) and 2 (Interoperability).
+			r := sarah.PostForm(sectionPath(app, 1), sectionPath(app, 1), url.Values{
+				"text-" + byRef["EPR-MED-001"]: {"Live at 40 trusts with closed-loop prescribing."}, "meets-" + byRef["EPR-MED-002"]: {"yes"},
+			})
+			if r.Status != http.StatusSeeOther {
+				t.Fatalf("save section 1: status %d\n%s", r.Status, r.Body)
+			}
+			sarah.PostForm(sectionPath(app, 2), sectionPath(app, 2), url.Values{"meets-" + byRef["EPR-INT-001"]: {"yes"}, "text-" + byRef["EPR-INT-001"]: {"FHIR R4 UK Core."}})
+			sarah.PostForm(app+"/declarations", app+"/declarations", url.Values{"declaration": {"exclusion", "conflicts", "accurate"}})
+			check = sarah.Get(app + "/check")
+			if !strings.Contains(check.Body, "Submit application") || !strings.Contains(check.Body, "closed-loop prescribing") {
+				t.Fatalf("check page when complete:\n%s", check.Body)
+			}
+			// One second before the deadline: accepted. (Two months on, the
+			// sessions have expired: sign in again.)
+			h.Clock.Set(deadline.Add(-time.Second))
+			sarah.SignInAs("demo-supplier")
+			lead.SignInAs("demo-consortium-lead")
+			r = sarah.PostForm(app+"/check", app+"/submit", url.Values{"version": {"0"}})
+			if r.Status != http.StatusSeeOther || !strings.HasSuffix(r.Location, "/receipts/1") {
+				t.Fatalf("submit: status %d\n%s", r.Status, r.Body)
+			}
+			receipt := sarah.Get(r.Location)
+			rcs, _ := h.App.Sealed.Receipts(ctx, framework.ApplicationBox(fw, lot.ID), meridian[0].ID)
+			if len(rcs) != 1 || !strings.Contains(receipt.Body, rcs[0].SHA256) || !strings.Contains(receipt.Body, "11:59:59am on 1 February 2027") {
+				t.Fatalf("receipt page (receipts %+v):\n%s", rcs, receipt.Body)
+			}
+			// A second tab still holding version 0 is told, not obeyed.
+			if r := sarah.PostForm(app+"/check", app+"/submit", url.Values{"version": {"0"}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "another tab") {
+				t.Fatalf("stale resubmit: status %d", r.Status)
+			}
+			// The consortium sees a count, never who.
+			lp := lead.Get(page)
+			if !strings.Contains(lp.Body, "1 application has been submitted") || strings.Contains(lp.Body, "closed-loop") {
+				t.Fatalf("lead's framework page before the deadline:\n%s", lp.Body)
+			}
+			if strings.Contains(strings.SplitN(lp.Body, `id="suppliers"`, 2)[0], "Meridian") {
+				t.Fatal("the lead's page names a supplier in the applications section before the deadline")
+			}
+			// Withdraw (version 1) and get a receipt; the receipt email went to Sarah.
+			r = sarah.PostForm(app, app+"/withdraw", url.Values{"version": {"1"}})
+			if r.Status != http.StatusSeeOther || !strings.HasSuffix(r.Location, "/receipts/2") {
+				t.Fatalf("withdraw: status %d\n%s", r.Status, r.Body)
+			}
+			if w := sarah.Get(r.Location); !strings.Contains(w.Body, "Application withdrawn") {
+				t.Fatalf("withdrawal receipt:\n%s", w.Body)
+			}
+			sarahUser := userBySubject(t, h, "demo-supplier")
+			receipts := 0
+			notes, _ := h.App.Notify.List(ctx, sarahUser, 50)
+			for _, n := range notes {
+				if n.Kind == notify.KindBidReceipt {
+					receipts++
+				}
+			}
+			if receipts != 2 {
+				t.Fatalf("Sarah has %d receipt notifications, want 2", receipts)
+			}
+			// At the deadline exactly: refused, naming the deadline and the attempt.
+			h.Clock.Set(deadline)
+			r = sarah.PostForm(app+"/check", app+"/submit", url.Values{"version": {"2"}})
+			if r.Status != http.StatusConflict || !strings.Contains(r.Body, "The deadline was midday on 1 February 2027") ||
+				!strings.Contains(r.Body, "12:00:00pm on 1 February 2027") {
+				t.Fatalf("submit at the deadline: status %d\n%s", r.Status, r.Body)
+			}
+			if r := sarah.PostForm(sectionPath(app, 1), sectionPath(app, 1), url.Values{"text-" + byRef["EPR-MED-001"]: {"late"}}); r.Status != http.StatusConflict {
+				t.Fatalf("save after the deadline: status %d", r.Status)
+			}
+			h.Clock.Set(apptest.Start.Add(time.Hour))
+			lead.SignInAs("demo-consortium-lead")
+
+			// The newcomer registers a supplier and accepts in one go.
+			chloe := h.Browser(t)
+			chloe.SignInAs("newcomer")
+			if r := chloe.Get(chloeLink); !strings.Contains(r.Body, "Register your organisation") {
+				t.Fatalf("newcomer's invitation page:\n%s", r.Body)
+			}
+			if r := chloe.PostForm(chloeLink+"/register", chloeLink+"/register", url.Values{"name": {""}, "companiesHouseNumber": {""}}); r.Status != http.StatusBadRequest ||
+				!strings.Contains(r.Body, "registered name") {
+				t.Fatalf("blank registration: status %d", r.Status)
+			}
+			form := url.Values{"name": {"Aurora Health Software Ltd"}, "companiesHouseNumber": {"09876543"}}
+			if r := chloe.PostForm(chloeLink+"/register", chloeLink+"/register", form); r.Status != http.StatusOK || !strings.Contains(r.Body, "Check your answers") {
+				t.Fatalf("registration check: status %d", r.Status)
+			}
+			if n, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, "Aurora"); len(n) != 0 {
+				t.Fatal("the check page saved the organisation")
+			}
+			r = chloe.PostForm(chloeLink+"/register", chloeLink+"/register/confirm", form)
+			if r.Status != http.StatusSeeOther || r.Location != page+"/apply" {
+				t.Fatalf("register: status %d\n%s", r.Status, r.Body)
+			}
+			if p := chloe.Get(page + "/apply"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Aurora Health Software Ltd") {
+				t.Fatalf("newcomer's apply page: status %d", p.Status)
+			}
+			if r := chloe.Get(chloeLink); !strings.Contains(r.Body, "has been accepted") {
+				t.Fatal("a used invitation link does not say it was accepted")
+			}
+		})
+	}
+}
+
+// userBySubject is the ID of the development provider's user subject.
+func userBySubject(t *testing.T, h *apptest.Harness, subject string) string {
+	t.Helper()
+	var id string
+	if err := h.App.DB.Raw("SELECT id FROM users WHERE subject = ?", subject).Scan(&id).Error; err != nil || id == "" {
+		t.Fatalf("user %s: %v", subject, err)
+	}
+	return id
+}

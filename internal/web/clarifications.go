@@ -1,0 +1,302 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/clarify"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// frameworkProcedure describes a framework's application window to the
+// clarify package. The supplier's and the lead's pages both use it, so
+// they always name the same procedure.
+func frameworkProcedure(fw *framework.Framework) clarify.Procedure {
+	return clarify.Procedure{
+		Type: clarify.TypeFramework, ID: fw.ID, Title: fw.Reference + " " + fw.Title, OwnerOrgID: fw.ConsortiumID,
+		QuestionDeadline: fw.ClarificationDeadline, Link: "/frameworks/" + fw.ID + "/questions",
+	}
+}
+
+// questionStatus is a question's status as people read it, with the
+// NHS.UK tag colour it is shown in.
+func questionStatus(status string) (label, tagClass string) {
+	switch status {
+	case clarify.StatusOpen:
+		return "Waiting for an answer", "nhsuk-tag--blue"
+	case clarify.StatusAnsweredPublic:
+		return "Answered for everyone", "nhsuk-tag--green"
+	case clarify.StatusAnsweredPrivate:
+		return "Answered only for you", "nhsuk-tag--green"
+	case clarify.StatusWithdrawn:
+		return "Withdrawn", "nhsuk-tag--grey"
+	}
+	return status, "nhsuk-tag--grey"
+}
+
+// supplierQuestionView is one of the supplier's own questions.
+type supplierQuestionView struct {
+	clarify.Question
+	StatusLabel, TagClass string
+}
+
+// clarifyNotFound turns the clarify package's refusals into a 404, so
+// nobody learns about a question that is not theirs.
+func clarifyNotFound(err error) error {
+	if errors.Is(err, clarify.ErrForbidden) || errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	return err
+}
+
+func (s *Server) questionsPage(c echo.Context) error {
+	fw, org, err := s.supplierFramework(c, "read")
+	if err != nil {
+		return err
+	}
+	return s.renderQuestions(c, http.StatusOK, fw, org, nil)
+}
+
+// renderQuestions shows a supplier its own questions, every public answer
+// and, until the deadline, the form to ask.
+func (s *Server) renderQuestions(c echo.Context, status int, fw *framework.Framework, org *orgs.Organisation, formErr error) error {
+	view, err := s.Clarify.ForSupplier(c.Request().Context(), frameworkProcedure(fw), org.ID)
+	if err != nil {
+		return clarifyNotFound(err)
+	}
+	mine := make([]supplierQuestionView, len(view.Mine))
+	for i, q := range view.Mine {
+		label, tag := questionStatus(q.Status)
+		if q.Status == clarify.StatusAnsweredPrivate {
+			label = "Answered only for " + org.Name
+		}
+		mine[i] = supplierQuestionView{Question: q, StatusLabel: label, TagClass: tag}
+	}
+	p := s.formPage(c, "Questions about "+fw.Title, formErr)
+	if formErr == nil {
+		p.Form = nil
+	}
+	p.Data = map[string]any{
+		"Framework": fw, "Mine": mine, "Public": view.Public,
+		"Open": s.Clock.Now().Before(fw.ClarificationDeadline), "MaxQuestion": clarify.MaxQuestion,
+	}
+	return s.render(c, status, "questions", p)
+}
+
+func (s *Server) questionAsk(c echo.Context) error {
+	fw, org, err := s.supplierFramework(c, "write")
+	if err != nil {
+		return err
+	}
+	_, err = s.Clarify.Ask(c.Request().Context(), actor(c), frameworkProcedure(fw), org.ID, c.FormValue("text"))
+	var late *clarify.DeadlineError
+	switch {
+	case errors.As(err, &late):
+		return s.renderQuestions(c, http.StatusBadRequest, fw, org, newErrors(clarify.FieldText, late.Error()))
+	case err != nil:
+		if _, ok := validate.As(err); ok {
+			return s.renderQuestions(c, http.StatusBadRequest, fw, org, err)
+		}
+		return clarifyNotFound(err)
+	}
+	s.flash(c, "question-asked")
+	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/questions")
+}
+
+// questionWithdraw withdraws one of the supplier's own open questions. The
+// question must belong to this framework as well as to the supplier.
+func (s *Server) questionWithdraw(c echo.Context) error {
+	fw, org, err := s.supplierFramework(c, "write")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	view, err := s.Clarify.ForSupplier(ctx, frameworkProcedure(fw), org.ID)
+	if err != nil {
+		return clarifyNotFound(err)
+	}
+	id := c.Param("question")
+	found := false
+	for _, q := range view.Mine {
+		found = found || q.ID == id
+	}
+	if !found {
+		s.auditDenied(c, "clarification.withdraw", "clarification_question", id)
+		return errNotFound
+	}
+	err = s.Clarify.Withdraw(ctx, actor(c), id, org.ID)
+	if errors.Is(err, clarify.ErrNotOpen) || errors.Is(err, store.ErrConflict) {
+		return s.renderQuestions(c, http.StatusConflict, fw, org,
+			newErrors("question-"+id, "This question has already been answered or withdrawn, so it cannot be withdrawn"))
+	}
+	if err != nil {
+		return clarifyNotFound(err)
+	}
+	s.flash(c, "question-withdrawn")
+	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/questions")
+}
+
+// How the lead chooses to answer.
+const (
+	answerPublic  = "public"
+	answerPrivate = "private"
+)
+
+// leadQuestionView is a question on the lead's page with what its answer
+// form shows: the original wording and nothing chosen, or what the lead
+// typed when the form comes back with errors.
+type leadQuestionView struct {
+	clarify.LeadQuestion
+	StatusLabel, TagClass string
+	Mode, PublicWording   string
+	AnswerText            string
+}
+
+func (s *Server) clarificationsPage(c echo.Context) error {
+	fw, err := s.ownedFramework(c, "read")
+	if err != nil {
+		return err
+	}
+	return s.renderClarifications(c, http.StatusOK, fw, "", nil)
+}
+
+// renderClarifications shows the lead every question. failed names the
+// question whose form was submitted with problems; its fields keep what
+// was typed and formErr's field names carry its ID.
+func (s *Server) renderClarifications(c echo.Context, status int, fw *framework.Framework, failed string, formErr error) error {
+	list, err := s.Clarify.ForLead(c.Request().Context(), frameworkProcedure(fw))
+	if err != nil {
+		return err
+	}
+	p := s.formPage(c, "Clarification questions: "+fw.Title, formErr)
+	views := make([]leadQuestionView, len(list))
+	open := 0
+	for i, q := range list {
+		label, tag := questionStatus(q.Status)
+		if q.Status == clarify.StatusAnsweredPrivate {
+			label = "Answered only for " + q.AskedByOrgName
+		}
+		v := leadQuestionView{LeadQuestion: q, StatusLabel: label, TagClass: tag, PublicWording: q.Text}
+		if q.ID == failed && formErr != nil {
+			v.Mode, v.PublicWording, v.AnswerText = p.Value("mode"), p.Value("public_question"), p.Value("answer")
+		}
+		if q.Open() {
+			open++
+		}
+		views[i] = v
+	}
+	p.Form = nil
+	p.Data = map[string]any{
+		"Framework": fw, "Questions": views, "OpenCount": open,
+		"CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
+	}
+	return s.render(c, status, "clarifications", p)
+}
+
+// perQuestion renames field errors after the question they belong to
+// ("answer" becomes "answer-<question ID>"), so the error summary links to
+// the right form on a page with one form per question.
+func perQuestion(err error, questionID string) error {
+	v, ok := validate.As(err)
+	if !ok {
+		return err
+	}
+	out := &validate.Errors{}
+	for _, f := range v.List {
+		out.Add(f.Field+"-"+questionID, f.Message)
+	}
+	return out
+}
+
+// clarificationAnswer answers a question for everyone taking part or for
+// the supplier who asked alone.
+func (s *Server) clarificationAnswer(c echo.Context) error {
+	fw, err := s.ownedFramework(c, "write")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	proc := frameworkProcedure(fw)
+	id := c.Param("question")
+	list, err := s.Clarify.ForLead(ctx, proc)
+	if err != nil {
+		return err
+	}
+	var q *clarify.LeadQuestion
+	for i := range list {
+		if list[i].ID == id {
+			q = &list[i]
+		}
+	}
+	if q == nil {
+		s.auditDenied(c, "clarification.answer", "clarification_question", id)
+		return errNotFound
+	}
+	f, _ := c.FormParams()
+	version := formInt(f, "version")
+	switch f.Get("mode") {
+	case answerPublic:
+		var recipients []string
+		recipients, err = s.Framework.SupplierUsers(ctx, fw.ID)
+		if err == nil {
+			err = s.Clarify.AnswerPublic(ctx, actor(c), proc, id, version, f.Get("public_question"), f.Get("answer"), recipients)
+		}
+	case answerPrivate:
+		var recipients []string
+		recipients, err = s.askerUsers(c, q.AskedByOrg)
+		if err == nil {
+			err = s.Clarify.AnswerPrivate(ctx, actor(c), proc, id, version, f.Get("answer"), recipients)
+		}
+	default:
+		v := newErrors("mode", "Select whether to answer everyone or only the supplier who asked")
+		if strings.TrimSpace(f.Get("answer")) == "" {
+			v.Add(clarify.FieldAnswer, "Enter the answer")
+		}
+		err = v
+	}
+	if _, ok := validate.As(err); ok {
+		return s.renderClarifications(c, http.StatusBadRequest, fw, id, perQuestion(err, id))
+	}
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, clarify.ErrNotOpen) {
+		msg := "Someone else answered this question first; check the answer below"
+		if q.Status == clarify.StatusWithdrawn {
+			msg = "The supplier withdrew this question, so it needs no answer"
+		}
+		return s.renderClarifications(c, http.StatusConflict, fw, "", newErrors("question-"+id, msg))
+	}
+	if errors.Is(err, clarify.ErrForbidden) {
+		return &Error{Status: http.StatusForbidden, Message: "Only someone acting for the consortium that runs this framework can answer its questions. Choose that consortium under “change organisation” and try again.", Err: err}
+	}
+	if err != nil {
+		return err
+	}
+	if f.Get("mode") == answerPublic {
+		s.flash(c, "answer-published")
+	} else {
+		s.flash(c, "answer-sent-privately")
+	}
+	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/clarifications")
+}
+
+// askerUsers lists the supplier users of the organisation that asked: the
+// only people a private answer goes to.
+func (s *Server) askerUsers(c echo.Context, orgID string) ([]string, error) {
+	members, err := s.Orgs.MembersOf(c.Request().Context(), orgID)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, m := range members {
+		if m.Role == string(authz.SupplierUser) {
+			ids = append(ids, m.UserID)
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nhsprocure/portal/internal/app/apptest"
+	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/notify"
+	"github.com/nhsprocure/portal/internal/orgs"
+)
+
+// applyAs has a demo supplier accept an invitation and submit a complete
+// application to the lot through the domain, as the pages would.
+func applyAs(t *testing.T, h *apptest.Harness, fw *framework.Framework, lot framework.Lot, subject, orgName, email, essay string) {
+	t.Helper()
+	ctx := context.Background()
+	org, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, orgName)
+	user := audit.Actor{UserID: userBySubject(t, h, subject), OrgID: org[0].ID}
+	_, token, err := h.App.Framework.Invite(ctx, audit.Actor{Label: "test"}, fw.ID, email, org[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.App.Framework.Accept(ctx, user, token, org[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
+	content := framework.ApplicationContent{LotID: lot.ID, Answers: map[string]framework.Answer{}, Declarations: []string{"exclusion", "conflicts", "accurate"}}
+	for _, r := range reqs {
+		content.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes, Text: essay}
+	}
+	b, _ := content.Encode()
+	if _, err := h.App.Sealed.Submit(ctx, user, framework.ApplicationBox(fw, lot.ID), org[0].ID, b, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEvaluationJourney: after the deadline the lead opens the
+// applications; the assigned evaluator scores one application through the
+// pages (bad marks refused per field), a supplier or an unassigned
+// evaluator cannot reach the scoring pages; the lead decides, confirms and
+// the award letters go out; when the standstill ends the agreement is live
+// and a member trust can see it, while a trust outside the consortium
+// cannot.
+func TestEvaluationJourney(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		ctx := context.Background()
+		deadline := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		fw, lot := openForApplications(t, h, deadline)
+		applyAs(t, h, fw, lot, "demo-supplier", "Meridian", "sarah.lund@meridian.example.com", "Live at 40 trusts.")
+		applyAs(t, h, fw, lot, "demo-supplier-2", "Northgate", "james.whitfield@northgate.example.com", "Piloting.")
+		page := "/frameworks/" + fw.ID
+
+		lead := h.Browser(t)
+		lead.SignInAs("demo-consortium-lead")
+		ben := userBySubject(t, h, "demo-evaluator")
+		if r := lead.PostForm(page+"/evaluation", page+"/evaluators", url.Values{"evaluator": {ben}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("assign evaluator: status %d\n%s", r.Status, r.Body)
+		}
+		evaluator := h.Browser(t)
+		evaluator.SignInAs("demo-evaluator")
+		if r := evaluator.Get(page + "/evaluate"); r.Status != http.StatusOK || !strings.Contains(r.Body, "have not been opened") || strings.Contains(r.Body, "Meridian") {
+			t.Fatalf("evaluator before the deadline: status %d\n%s", r.Status, r.Body)
+		}
+		if r := lead.PostForm(page+"/evaluation", page+"/open", nil); r.Status == http.StatusSeeOther {
+			t.Fatal("applications opened before the deadline")
+		}
+
+		h.Clock.Set(deadline.Add(time.Minute))
+		lead.SignInAs("demo-consortium-lead")
+		evaluator.SignInAs("demo-evaluator")
+		if r := lead.PostForm(page+"/evaluation", page+"/open", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("open: status %d\n%s", r.Status, r.Body)
+		}
+		apps, _ := h.App.Framework.Applications(ctx, fw.ID)
+		if len(apps) != 2 {
+			t.Fatalf("%d applications opened, want 2", len(apps))
+		}
+		reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
+		for _, a := range apps {
+			score := page + "/applications/" + a.ID + "/score"
+			view := evaluator.Get(score)
+			if view.Status != http.StatusOK || !strings.Contains(view.Body, a.Supplier.Name) {
+				t.Fatalf("score page: status %d\n%s", view.Status, view.Body)
+			}
+			form := url.Values{"action": {"submit"}}
+			for _, r := range reqs {
+				if r.ResponseType == "pass_fail" {
+					form.Set("pass-"+r.ID, "pass")
+				} else {
+					form.Set("score-"+r.ID, "9")
+				}
+				form.Set("justification-"+r.ID, "Evidence given.")
+			}
+			if r := evaluator.PostForm(score, score, form); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "nhsuk-error-summary") {
+				t.Fatalf("mark of 9: status %d", r.Status)
+			}
+			mark := "4"
+			if a.Supplier.Name != "Meridian Health Systems Ltd" {
+				mark = "2"
+			}
+			for _, r := range reqs {
+				if r.ResponseType != "pass_fail" {
+					form.Set("score-"+r.ID, mark)
+				}
+			}
+			if r := evaluator.PostForm(score, score, form); r.Status != http.StatusSeeOther {
+				t.Fatalf("submit scores: status %d\n%s", r.Status, r.Body)
+			}
+		}
+		// A supplier, and an evaluator not assigned, reach none of it.
+		supplier := h.Browser(t)
+		supplier.SignInAs("demo-supplier")
+		for _, p := range []string{page + "/evaluate", page + "/applications/" + apps[0].ID + "/score", page + "/evaluation"} {
+			if r := supplier.Get(p); r.Status != http.StatusNotFound && r.Status != http.StatusForbidden {
+				t.Fatalf("supplier GET %s: status %d", p, r.Status)
+			}
+		}
+		results := lead.Get(page + "/evaluation")
+		if !strings.Contains(results.Body, "100.0%") || !strings.Contains(results.Body, "50.0%") {
+			t.Fatalf("results:\n%s", results.Body)
+		}
+		decisions := url.Values{}
+		for _, a := range apps {
+			if a.Supplier.Name == "Meridian Health Systems Ltd" {
+				decisions.Set("appoint-"+a.ID, "yes")
+			} else {
+				decisions.Set("appoint-"+a.ID, "no")
+			}
+		}
+		if r := lead.PostForm(page+"/evaluation", page+"/decisions", decisions); r.Status != http.StatusBadRequest {
+			t.Fatalf("unsuccessful without a reason: status %d", r.Status)
+		}
+		for _, a := range apps {
+			if decisions.Get("appoint-"+a.ID) == "no" {
+				decisions.Set("reason-"+a.ID, "Your quality score (50%) was below the appointed supplier's (100%).")
+			}
+		}
+		if r := lead.PostForm(page+"/evaluation", page+"/decisions", decisions); r.Status != http.StatusSeeOther {
+			t.Fatalf("decisions: status %d\n%s", r.Status, r.Body)
+		}
+		if r := lead.PostForm(page+"/evaluation", page+"/standstill", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("standstill: status %d\n%s", r.Status, r.Body)
+		}
+		letters, _ := h.App.Notify.List(ctx, userBySubject(t, h, "demo-supplier-2"), 50)
+		found := false
+		for _, n := range letters {
+			if n.Kind == notify.KindAwardLetter && strings.Contains(n.BodyText, "below the appointed supplier") {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatal("the unsuccessful supplier got no award letter with its reasons")
+		}
+		fw, _ = h.App.Framework.Framework(ctx, fw.ID)
+		if fw.StandstillEnds == nil {
+			t.Fatal("no standstill end")
+		}
+		// During the standstill buyers cannot see the agreement yet.
+		buyer := h.Browser(t)
+		buyer.SignInAs("demo-trust-lead")
+		if r := buyer.Get(page + "/agreement"); r.Status != http.StatusNotFound {
+			t.Fatalf("buyer during standstill: status %d", r.Status)
+		}
+		h.Clock.Set(fw.StandstillEnds.Add(time.Minute))
+		buyer.SignInAs("demo-trust-lead")
+		ag := buyer.Get(page + "/agreement")
+		if ag.Status != http.StatusOK || !strings.Contains(ag.Body, "Meridian Health Systems Ltd") || strings.Contains(ag.Body, "Northgate") || !strings.Contains(ag.Body, "Live") {
+			t.Fatalf("agreement for a member trust: status %d\n%s", ag.Status, ag.Body)
+		}
+		// A Yorkshire board member is not a buyer under this framework.
+		outsider := h.Browser(t)
+		outsider.SignInAs("demo-supplier-2")
+		if r := outsider.Get(page + "/agreement"); r.Status != http.StatusNotFound {
+			t.Fatalf("supplier sees the agreement page: status %d", r.Status)
+		}
+	})
+}

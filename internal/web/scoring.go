@@ -1,0 +1,290 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// evaluationsPage lists the frameworks the viewer is assigned to evaluate.
+func (s *Server) evaluationsPage(c echo.Context) error {
+	list, err := s.Framework.EvaluatorFrameworks(c.Request().Context(), viewer(c).User.ID)
+	if err != nil {
+		return err
+	}
+	p := s.page(c, "Evaluations")
+	p.Data = map[string]any{"Frameworks": list, "Now": s.Clock.Now()}
+	return s.renderOK(c, "evaluations", p)
+}
+
+// evaluatorFramework loads the framework in the URL for one of its
+// assigned evaluators, who must hold the evaluator role where they act
+// now. Anyone else gets 404, audited. The domain checks the assignment
+// again for every read and write.
+func (s *Server) evaluatorFramework(c echo.Context) (*framework.Framework, error) {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	id := c.Param("id")
+	deny := func() (*framework.Framework, error) {
+		s.auditDenied(c, "evaluation.score", "framework", id)
+		return nil, errNotFound
+	}
+	if v == nil || v.ActingOrg == nil || !s.authz.Allowed(v.User.ID, v.Domain(), "evaluation", "score") {
+		return deny()
+	}
+	fw, err := s.Framework.Framework(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return deny()
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := s.Framework.IsEvaluator(ctx, fw.ID, v.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return deny()
+	}
+	return fw, nil
+}
+
+// myApplication is one opened application and where the evaluator's own
+// scores for it stand.
+type myApplication struct {
+	Application framework.Application
+	Evaluation  *framework.Evaluation
+}
+
+// evaluatePage lists the opened applications for the evaluator to score.
+func (s *Server) evaluatePage(c echo.Context) error {
+	fw, err := s.evaluatorFramework(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	apps, err := s.Framework.Applications(ctx, fw.ID)
+	if err != nil {
+		return err
+	}
+	mine := make([]myApplication, len(apps))
+	for i, a := range apps {
+		ev, err := s.Framework.MyScores(ctx, a.ID, viewer(c).User.ID)
+		if err != nil {
+			return err
+		}
+		mine[i] = myApplication{Application: a, Evaluation: ev}
+	}
+	p := s.page(c, "Evaluate: "+fw.Title)
+	p.BackURL = "/evaluations"
+	p.Data = map[string]any{"Framework": fw, "Applications": mine, "State": fw.State(s.Clock.Now())}
+	return s.renderOK(c, "evaluate", p)
+}
+
+// scoredApplication loads the application in the URL, which must belong to
+// the framework in the URL.
+func (s *Server) scoredApplication(c echo.Context, fw *framework.Framework) (*framework.Application, error) {
+	a, err := s.Framework.Application(c.Request().Context(), c.Param("app"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.FrameworkID != fw.ID) {
+		s.auditDenied(c, "evaluation.score", "framework_application", c.Param("app"))
+		return nil, errNotFound
+	}
+	return a, err
+}
+
+// scorePage shows an opened application beside the evaluator's score form.
+func (s *Server) scorePage(c echo.Context) error {
+	fw, err := s.evaluatorFramework(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.scoredApplication(c, fw)
+	if err != nil {
+		return err
+	}
+	return s.renderScore(c, http.StatusOK, fw, a, nil)
+}
+
+func (s *Server) renderScore(c echo.Context, status int, fw *framework.Framework, a *framework.Application, formErr error) error {
+	ctx := c.Request().Context()
+	content, err := s.Framework.ApplicationContent(ctx, actor(c), a.ID)
+	if err != nil {
+		return err
+	}
+	reqs, err := s.Framework.LotRequirements(ctx, a.LotID)
+	if err != nil {
+		return err
+	}
+	mine, err := s.Framework.MyScores(ctx, a.ID, viewer(c).User.ID)
+	if err != nil {
+		return err
+	}
+	// Everyone's scores, once every evaluator has submitted.
+	all, err := s.Framework.Scores(ctx, actor(c), a.ID)
+	if errors.Is(err, framework.ErrScoresHidden) {
+		all, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	mineBy := map[string]framework.Score{}
+	for _, sc := range mine.Scores {
+		mineBy[sc.LotRequirementID] = sc
+	}
+	type othersMark struct {
+		Evaluator string
+		Score     framework.Score
+	}
+	allBy := map[string][]othersMark{}
+	for _, e := range all {
+		for _, sc := range e.Scores {
+			allBy[sc.LotRequirementID] = append(allBy[sc.LotRequirementID], othersMark{Evaluator: e.Evaluator.Name, Score: sc})
+		}
+	}
+	p := s.formPage(c, a.Supplier.Name+": lot "+strconv.Itoa(a.Lot.Number), formErr)
+	if formErr == nil {
+		p.Form = nil
+	}
+	p.BackURL = "/frameworks/" + fw.ID + "/evaluate"
+	p.Data = map[string]any{"Framework": fw, "Application": a, "Content": content, "Sections": framework.Sections(reqs),
+		"Mine": mine, "MineBy": mineBy, "AllBy": allBy, "AllShown": all != nil, "Marks": []int{0, 1, 2, 3, 4}}
+	return s.render(c, status, "score", p)
+}
+
+// scoreSave saves the evaluator's marks as a draft, or (action=submit)
+// saves and submits them, after which they are final.
+func (s *Server) scoreSave(c echo.Context) error {
+	fw, err := s.evaluatorFramework(c)
+	if err != nil {
+		return err
+	}
+	a, err := s.scoredApplication(c, fw)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	reqs, err := s.Framework.LotRequirements(ctx, a.LotID)
+	if err != nil {
+		return err
+	}
+	f, _ := c.FormParams()
+	var v validate.Errors
+	inputs := make([]framework.ScoreInput, 0, len(reqs))
+	for _, r := range reqs {
+		in := framework.ScoreInput{LotRequirementID: r.ID, Justification: strings.TrimSpace(f.Get("justification-" + r.ID))}
+		if r.ResponseType == catalogue.PassFail {
+			switch f.Get("pass-" + r.ID) {
+			case "pass":
+				in.Pass = ptr(true)
+			case "fail":
+				in.Pass = ptr(false)
+			}
+		} else if typed := strings.TrimSpace(f.Get("score-" + r.ID)); typed != "" {
+			n, err := strconv.Atoi(typed)
+			if err != nil {
+				v.Add("score-"+r.ID, "The mark for "+r.Reference+" must be a whole number from 0 to 4")
+				continue
+			}
+			in.Score = &n
+		}
+		inputs = append(inputs, in)
+	}
+	if err := v.Err(); err != nil {
+		return s.renderScore(c, http.StatusBadRequest, fw, a, err)
+	}
+	err = s.Framework.SaveScores(ctx, actor(c), a.ID, inputs)
+	if err == nil && f.Get("action") == "submit" {
+		err = s.Framework.SubmitScores(ctx, actor(c), a.ID)
+	}
+	if ve, ok := validate.As(err); ok {
+		return s.renderScore(c, http.StatusBadRequest, fw, a, scoreFieldErrors(ve, reqs))
+	}
+	if errors.Is(err, framework.ErrForbidden) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if f.Get("action") == "submit" {
+		s.flash(c, "scores-submitted")
+	} else {
+		s.flash(c, "scores-saved")
+	}
+	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/evaluate")
+}
+
+// scoreFieldErrors points the domain's errors, keyed by lot requirement ID,
+// at the form's fields: the mark when the mark is the problem, otherwise
+// the justification.
+func scoreFieldErrors(ve *validate.Errors, reqs []framework.LotRequirement) *validate.Errors {
+	types := map[string]string{}
+	for _, r := range reqs {
+		types[r.ID] = r.ResponseType
+	}
+	out := &validate.Errors{}
+	for _, e := range ve.List {
+		t, ok := types[e.Field]
+		switch {
+		case !ok:
+			out.Add(e.Field, e.Message)
+		case strings.Contains(strings.ToLower(e.Message), "justif"):
+			out.Add("justification-"+e.Field, e.Message)
+		case t == catalogue.PassFail:
+			out.Add("pass-"+e.Field, e.Message)
+		default:
+			out.Add("score-"+e.Field, e.Message)
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// applicationDocument downloads a document attached to an opened
+// application, for the lead or an evaluator: only a document the sealed
+// application names, and only if it is still the very file attached.
+func (s *Server) applicationDocument(c echo.Context) error {
+	ctx := c.Request().Context()
+	fw, err := s.Framework.Framework(ctx, c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	a, err := s.scoredApplication(c, fw)
+	if err != nil {
+		return err
+	}
+	content, err := s.Framework.ApplicationContent(ctx, actor(c), a.ID)
+	if errors.Is(err, framework.ErrForbidden) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range content.Documents {
+		if d.ID != c.Param("doc") {
+			continue
+		}
+		doc, err := s.Docs.Get(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		if doc.SHA256 != d.SHA256 || doc.OrganisationID != a.SupplierOrgID {
+			s.auditDenied(c, "framework.application.document", "document", d.ID)
+			return errNotFound
+		}
+		return s.sendDocument(c, doc)
+	}
+	s.auditDenied(c, "framework.application.document", "document", c.Param("doc"))
+	return errNotFound
+}
