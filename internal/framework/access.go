@@ -77,3 +77,16 @@ func (s *Service) refused(ctx context.Context, actor audit.Actor, action, object
 	}
 	return err
 }
+
+// lockAsLead is the start of every change only the consortium lead may
+// make: the framework locked for the transaction, and the actor checked.
+func (s *Service) lockAsLead(tx *gorm.DB, actor audit.Actor, frameworkID string) (*Framework, error) {
+	f, err := s.lock(tx, frameworkID)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireLead(tx, actor, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -47,6 +47,18 @@ func decidable(f *Framework, now time.Time) error {
 }
 
 // lotLabel names a lot in messages: "lot 1 (Acute EPR)".
+// decidableLots checks decisions may be made now and reads the lots.
+func decidableLots(tx *gorm.DB, f *Framework, now time.Time) ([]Lot, error) {
+	if err := decidable(f, now); err != nil {
+		return nil, err
+	}
+	var lots []Lot
+	if err := tx.Where("framework_id = ?", f.ID).Order("number").Find(&lots).Error; err != nil {
+		return nil, fmt.Errorf("read lots: %w", err)
+	}
+	return lots, nil
+}
+
 func lotLabel(l Lot) string { return fmt.Sprintf("lot %d (%s)", l.Number, l.Title) }
 
 // Decide records whether each opened application is appointed to its lot
@@ -58,20 +70,14 @@ func lotLabel(l Lot) string { return fmt.Sprintf("lot %d (%s)", l.Number, l.Titl
 // unsuccessful supplier must be told why. Only the consortium lead decides.
 func (s *Service) Decide(ctx context.Context, actor audit.Actor, frameworkID string, decisions []Decision) error {
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		f, err := s.lock(tx, frameworkID)
+		f, err := s.lockAsLead(tx, actor, frameworkID)
 		if err != nil {
 			return err
 		}
-		if err := requireLead(tx, actor, f); err != nil {
-			return err
-		}
 		now := s.now()
-		if err := decidable(f, now); err != nil {
+		lots, err := decidableLots(tx, f, now)
+		if err != nil {
 			return err
-		}
-		var lots []Lot
-		if err := tx.Where("framework_id = ?", frameworkID).Order("number").Find(&lots).Error; err != nil {
-			return fmt.Errorf("read lots: %w", err)
 		}
 		results := map[string]Result{}
 		for _, l := range lots {
@@ -194,20 +200,14 @@ func references(reqs []LotRequirement) string {
 // framework agreement (Agreement), which is live once the standstill ends.
 func (s *Service) StartStandstill(ctx context.Context, actor audit.Actor, frameworkID string) error {
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		f, err := s.lock(tx, frameworkID)
+		f, err := s.lockAsLead(tx, actor, frameworkID)
 		if err != nil {
 			return err
 		}
-		if err := requireLead(tx, actor, f); err != nil {
-			return err
-		}
 		now := s.now()
-		if err := decidable(f, now); err != nil {
+		lots, err := decidableLots(tx, f, now)
+		if err != nil {
 			return err
-		}
-		var lots []Lot
-		if err := tx.Where("framework_id = ?", frameworkID).Order("number").Find(&lots).Error; err != nil {
-			return fmt.Errorf("read lots: %w", err)
 		}
 		var v validate.Errors
 		var all []Result

@@ -110,11 +110,8 @@ func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frame
 	}
 	recorded := 0
 	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		f, err := s.lock(tx, frameworkID)
+		f, err := s.lockAsLead(tx, actor, frameworkID)
 		if err != nil {
-			return err
-		}
-		if err := requireLead(tx, actor, f); err != nil {
 			return err
 		}
 		now := s.now()

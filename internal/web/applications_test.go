@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -44,19 +43,9 @@ func withNewcomer(_ *config.Config, opt *app.Options) {
 func openForApplications(t *testing.T, h *apptest.Harness, deadline time.Time) (*framework.Framework, framework.Lot) {
 	t.Helper()
 	ctx := context.Background()
-	london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)
+	londonID, cat := publishedCatalogue(t, h, "EPR requirements")
 	lead := audit.Actor{Label: "test"}
-	cat, err := h.App.Catalogue.CreateCatalogue(ctx, lead, london[0].ID, "EPR requirements", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Catalogue.Import(ctx, lead, cat.ID, "r.csv", bytes.NewReader([]byte(goodCSV))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Catalogue.Publish(ctx, lead, cat.ID); err != nil {
-		t.Fatal(err)
-	}
-	fw, err := h.App.Framework.CreateFramework(ctx, lead, london[0].ID, framework.FrameworkInput{
+	fw, err := h.App.Framework.CreateFramework(ctx, lead, londonID, framework.FrameworkInput{
 		Reference: "SLCSC-EPR-2027", Title: "Clinical systems", Regime: framework.RegimePA2023, Kind: framework.KindClosed,
 		TermStart: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), TermEnd: time.Date(2031, 3, 31, 0, 0, 0, 0, time.UTC),
 		ApplicationsOpen: apptest.Start, ClarificationDeadline: deadline.Add(-24 * time.Hour), ApplicationDeadline: deadline,
@@ -221,6 +210,19 @@ func TestSupplierApplicationJourney(t *testing.T) {
 			if r := sarah.PostForm(app+"/check", app+"/submit", url.Values{"version": {"0"}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "another tab") {
 				t.Fatalf("stale resubmit: status %d", r.Status)
 			}
+			// Another invited supplier sees only its own, empty application:
+			// never Sarah's answers or receipts.
+			applyAsInvited(t, h, fw, "demo-supplier-2", "Northgate", "james.whitfield@northgate.example.com")
+			james := h.Browser(t)
+			james.SignInAs("demo-supplier-2")
+			for _, p := range []string{app, app + "/check", sectionPath(app, 1)} {
+				if r := james.Get(p); r.Status != http.StatusOK || strings.Contains(r.Body, "closed-loop") || strings.Contains(r.Body, rcs[0].SHA256) {
+					t.Fatalf("another supplier's %s: status %d, shows Sarah's application", p, r.Status)
+				}
+			}
+			if r := james.Get(app + "/receipts/1"); r.Status != http.StatusNotFound {
+				t.Fatalf("another supplier's receipt: status %d", r.Status)
+			}
 			// The consortium sees a count, never who.
 			lp := lead.Get(page)
 			if !strings.Contains(lp.Body, "1 application has been submitted") || strings.Contains(lp.Body, "closed-loop") {
@@ -300,4 +302,21 @@ func userBySubject(t *testing.T, h *apptest.Harness, subject string) string {
 		t.Fatalf("user %s: %v", subject, err)
 	}
 	return id
+}
+
+// applyAsInvited has a demo supplier accept an invitation to fw through the
+// domain, so it may apply.
+func applyAsInvited(t *testing.T, h *apptest.Harness, fw *framework.Framework, subject, orgName, email string) audit.Actor {
+	t.Helper()
+	ctx := context.Background()
+	org, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, orgName)
+	user := audit.Actor{UserID: userBySubject(t, h, subject), OrgID: org[0].ID}
+	_, token, err := h.App.Framework.Invite(ctx, audit.Actor{Label: "test"}, fw.ID, email, org[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.App.Framework.Accept(ctx, user, token, org[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	return user
 }

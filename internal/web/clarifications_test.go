@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -53,19 +52,9 @@ func demoSupplier(t *testing.T, h *apptest.Harness, name string) orgs.Organisati
 func publishedFramework(t *testing.T, h *apptest.Harness, ref, kind string, draft bool) *framework.Framework {
 	t.Helper()
 	ctx := context.Background()
-	london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)
+	londonID, cat := publishedCatalogue(t, h, "Requirements for "+ref)
 	lead := audit.Actor{Label: "test"}
-	cat, err := h.App.Catalogue.CreateCatalogue(ctx, lead, london[0].ID, "Requirements for "+ref, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Catalogue.Import(ctx, lead, cat.ID, "r.csv", bytes.NewReader([]byte(goodCSV))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Catalogue.Publish(ctx, lead, cat.ID); err != nil {
-		t.Fatal(err)
-	}
-	fw, err := h.App.Framework.CreateFramework(ctx, lead, london[0].ID, framework.FrameworkInput{
+	fw, err := h.App.Framework.CreateFramework(ctx, lead, londonID, framework.FrameworkInput{
 		Reference: ref, Title: "Clinical systems " + strings.ToLower(kind) + " framework", Description: "EPR, ePMA and integration for acute trusts",
 		Regime: framework.RegimePA2023, Kind: kind,
 		TermStart: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), TermEnd: time.Date(2031, 3, 31, 0, 0, 0, 0, time.UTC),

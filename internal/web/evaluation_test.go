@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
-	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
-	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 // applyAs has a demo supplier accept an invitation and submit a complete
@@ -20,22 +18,14 @@ import (
 func applyAs(t *testing.T, h *apptest.Harness, fw *framework.Framework, lot framework.Lot, subject, orgName, email, essay string) {
 	t.Helper()
 	ctx := context.Background()
-	org, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, orgName)
-	user := audit.Actor{UserID: userBySubject(t, h, subject), OrgID: org[0].ID}
-	_, token, err := h.App.Framework.Invite(ctx, audit.Actor{Label: "test"}, fw.ID, email, org[0].ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Framework.Accept(ctx, user, token, org[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	user := applyAsInvited(t, h, fw, subject, orgName, email)
 	reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
 	content := framework.ApplicationContent{LotID: lot.ID, Answers: map[string]framework.Answer{}, Declarations: []string{"exclusion", "conflicts", "accurate"}}
 	for _, r := range reqs {
 		content.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes, Text: essay}
 	}
 	b, _ := content.Encode()
-	if _, err := h.App.Sealed.Submit(ctx, user, framework.ApplicationBox(fw, lot.ID), org[0].ID, b, 0); err != nil {
+	if _, err := h.App.Sealed.Submit(ctx, user, framework.ApplicationBox(fw, lot.ID), user.OrgID, b, 0); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -69,6 +59,22 @@ func TestEvaluationJourney(t *testing.T) {
 		}
 		if r := lead.PostForm(page+"/evaluation", page+"/open", nil); r.Status == http.StatusSeeOther {
 			t.Fatal("applications opened before the deadline")
+		}
+		// Before the deadline nobody can read an application: the lead's
+		// page names no supplier, a guessed application address is 404,
+		// and the platform administrator has no way in.
+		if r := lead.Get(page + "/evaluation"); strings.Contains(r.Body, "Meridian") || strings.Contains(r.Body, "Northgate") {
+			t.Fatal("the lead's evaluation page names an applicant before the deadline")
+		}
+		if r := evaluator.Get(page + "/applications/" + fw.ID + "/score"); r.Status != http.StatusNotFound {
+			t.Fatalf("guessed application before the deadline: status %d", r.Status)
+		}
+		admin := h.Browser(t)
+		admin.SignInAs("demo-platform-admin")
+		for _, p := range []string{page, page + "/evaluation", page + "/evaluate"} {
+			if r := admin.Get(p); r.Status != http.StatusNotFound {
+				t.Fatalf("platform administrator GET %s before the deadline: status %d", p, r.Status)
+			}
 		}
 
 		h.Clock.Set(deadline.Add(time.Minute))

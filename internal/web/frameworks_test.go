@@ -11,7 +11,6 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 var frameworkLocation = regexp.MustCompile(`^/frameworks/([0-9a-f-]{36})$`)
@@ -33,18 +32,8 @@ func frameworkForm(deadlineYear string) url.Values {
 func TestFrameworkSetUp(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
 		ctx := context.Background()
-		london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)
+		_, cat := publishedCatalogue(t, h, "EPR requirements")
 		lead := audit.Actor{Label: "test"}
-		cat, err := h.App.Catalogue.CreateCatalogue(ctx, lead, london[0].ID, "EPR requirements", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := h.App.Catalogue.Import(ctx, lead, cat.ID, "r.csv", bytes.NewReader([]byte(goodCSV))); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := h.App.Catalogue.Publish(ctx, lead, cat.ID); err != nil {
-			t.Fatal(err)
-		}
 
 		b := h.Browser(t)
 		b.SignInAs("demo-consortium-lead")
@@ -58,6 +47,14 @@ func TestFrameworkSetUp(t *testing.T) {
 			t.Fatalf("create: status %d\n%s", res.Status, res.Body)
 		}
 		page := "/frameworks/" + m[1]
+		// A trust's people cannot see the consortium's draft.
+		for _, who := range []string{"demo-trust-lead", "demo-board-member-gstt"} {
+			trust := h.Browser(t)
+			trust.SignInAs(who)
+			if r := trust.Get(page); r.Status != http.StatusNotFound {
+				t.Fatalf("%s sees a draft framework: status %d", who, r.Status)
+			}
+		}
 
 		// Publishing too early lists everything missing.
 		if r := b.PostForm(page, page+"/publish", nil); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "nhsuk-error-summary") {
