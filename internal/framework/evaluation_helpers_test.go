@@ -14,6 +14,7 @@ import (
 	portal "github.com/nhsprocure/portal"
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
@@ -36,6 +37,24 @@ func (jobTable) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, _
 		id = a.NotificationID
 	}
 	return tx.Exec("INSERT INTO test_jobs (kind, notification_id) VALUES (?, ?)", args.Kind(), id).Error
+}
+
+// realNotifier is the portal's notifier with its email templates, queueing
+// into test_jobs (created here).
+func realNotifier(t *testing.T, db *store.DB, log *audit.Log, clk clock.Clock) *notify.Notifier {
+	t.Helper()
+	if err := db.Exec("CREATE TABLE test_jobs (kind TEXT NOT NULL, notification_id TEXT NOT NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	emails, err := fs.Sub(portal.Views(), "email")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := notify.LoadTemplates(emails)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &notify.Notifier{DB: db, Audit: log, Clock: clk, Queue: jobTable{}, Templates: tpl, BaseURL: "https://portal.example.nhs.uk"}
 }
 
 // demoActor is the demo user with the subject, acting for their first
@@ -105,26 +124,15 @@ func evalSetup(t *testing.T, db *store.DB) *evalFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := setup(t, db)
-	if err := db.Exec("CREATE TABLE test_jobs (kind TEXT NOT NULL, notification_id TEXT NOT NULL)").Error; err != nil {
-		t.Fatal(err)
-	}
 	log := f.s.Audit
 	keys, err := documents.NewKeyring(bytes.Repeat([]byte{9}, documents.MasterKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	emails, err := fs.Sub(portal.Views(), "email")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := notify.LoadTemplates(emails)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := &evalFixture{fixture: f}
 	e.sealed = &sealed.Service{DB: db, Audit: log, Clock: f.clk, Keys: keys}
-	e.notifier = &notify.Notifier{DB: db, Audit: log, Clock: f.clk, Queue: jobTable{}, Templates: tpl, BaseURL: "https://portal.example.nhs.uk"}
-	f.s.Sealed, f.s.Notify = e.sealed, e.notifier
+	e.notifier = f.notifier
+	f.s.Sealed = e.sealed
 
 	secs, err := f.s.Catalogue.Sections(ctx, f.cat.ID)
 	if err != nil || len(secs) == 0 {

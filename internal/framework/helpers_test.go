@@ -9,6 +9,7 @@ import (
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -28,6 +29,8 @@ type fixture struct {
 	london  string
 	cat     *catalogue.Catalogue
 	members []orgs.ConsortiumMember
+	// notifier is the real notifier the service sends with.
+	notifier *notify.Notifier
 }
 
 // setup seeds the demo organisations, a published catalogue (version 1,
@@ -73,7 +76,9 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{s: &framework.Service{DB: db, Audit: log, Clock: clk, Catalogue: cs, Orgs: &orgs.Service{DB: db, Audit: log, Clock: clk}}, clk: clk, db: db, london: london.ID, cat: c, members: members}
+	n := realNotifier(t, db, log, clk)
+	s := &framework.Service{DB: db, Audit: log, Clock: clk, Catalogue: cs, Orgs: &orgs.Service{DB: db, Audit: log, Clock: clk}, Notify: n}
+	return &fixture{s: s, clk: clk, db: db, london: london.ID, cat: c, members: members, notifier: n}
 }
 
 // validInput is a closed PCR 2015 framework with a four-year term whose

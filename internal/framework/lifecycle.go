@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -181,6 +182,14 @@ func (s *Service) RequestAccess(ctx context.Context, actor audit.Actor, framewor
 		if err := v.Err(); err != nil {
 			return err
 		}
+		leads, err := usersWithRole(tx, authz.ConsortiumLead, f.ConsortiumID)
+		if err != nil {
+			return err
+		}
+		data := map[string]any{"Framework": f.Reference + " " + f.Title, "Update": org.Name + " asked to buy under it; admit or refuse the request on the framework's page"}
+		if err := s.notifyAll(ctx, tx, leads, updateKind, data, FrameworkPath(f.ID)); err != nil {
+			return err
+		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.buyer.request", ObjectType: "framework", ObjectID: frameworkID,
 			Detail: map[string]any{"organisation_id": orgID, "organisation": org.Name}})
 	})
@@ -189,7 +198,8 @@ func (s *Service) RequestAccess(ctx context.Context, actor audit.Actor, framewor
 // DecideAccess admits or refuses a pending request for access.
 func (s *Service) DecideAccess(ctx context.Context, actor audit.Actor, frameworkID, orgID string, admit bool) error {
 	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		if _, err := s.lock(tx, frameworkID); err != nil {
+		f, err := s.lock(tx, frameworkID)
+		if err != nil {
 			return err
 		}
 		var b Buyer
@@ -210,6 +220,18 @@ func (s *Service) DecideAccess(ctx context.Context, actor audit.Actor, framework
 			"status": status, "decided_at": now, "decided_by": actor.UserID,
 		}).Error; err != nil {
 			return fmt.Errorf("decide access: %w", err)
+		}
+		trustLeads, err := usersWithRole(tx, authz.TrustLead, orgID)
+		if err != nil {
+			return err
+		}
+		update := "your trust's request to buy under it was refused"
+		if admit {
+			update = "your trust was admitted and can now buy under it"
+		}
+		data := map[string]any{"Framework": f.Reference + " " + f.Title, "Update": update}
+		if err := s.notifyAll(ctx, tx, trustLeads, updateKind, data, BuyPath); err != nil {
+			return err
 		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.buyer.decide", ObjectType: "framework", ObjectID: frameworkID,
 			Detail: map[string]any{"organisation_id": orgID, "decision": status}})

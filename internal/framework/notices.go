@@ -33,6 +33,10 @@ func FrameworkPath(frameworkID string) string { return "/frameworks/" + framewor
 // and their outcome; award letters and updates to suppliers link to it.
 func SupplierPath(frameworkID string) string { return "/frameworks/" + frameworkID + "/apply" }
 
+// BuyPath is a trust's list of the frameworks it can buy from or ask to
+// join; decisions on its requests for access link to it.
+const BuyPath = "/buy"
+
 // usersWithRole lists the enabled users holding role in any of orgIDs, each
 // once, in a stable order.
 func usersWithRole(tx *gorm.DB, role authz.Role, orgIDs ...string) ([]string, error) {

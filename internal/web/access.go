@@ -176,6 +176,8 @@ var flashes = map[string]string{
 	"standstill-started":   "Standstill started and award letters sent",
 	"scores-saved":         "Your scores have been saved as a draft",
 	"scores-submitted":     "Your scores have been submitted",
+	"access-requested":     "Your request has been sent to the consortium's lead",
+	"access-decided":       "Decision on the request for access recorded",
 
 	// Clarification questions.
 	"question-asked":        "Your question has been sent. Its answer will appear on this page",

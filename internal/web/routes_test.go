@@ -31,6 +31,7 @@ var expected = map[string][]authz.Role{
 	"framework.write":  {authz.ConsortiumLead},
 	"application.read": {authz.SupplierUser},
 	"evaluation.score": {authz.Evaluator},
+	"calloff.read":     {authz.TrustLead, authz.BoardMember},
 }
 
 // ids are real records to put into route parameters.
