@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/nhsprocure/portal/internal/app/apptest"
+	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
 )
@@ -21,6 +25,13 @@ func applyAs(t *testing.T, h *apptest.Harness, fw *framework.Framework, lot fram
 	user := applyAsInvited(t, h, fw, subject, orgName, email)
 	reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
 	content := framework.ApplicationContent{LotID: lot.ID, Answers: map[string]framework.Answer{}, Declarations: []string{"exclusion", "conflicts", "accurate"}}
+	// A document from the supplier's library goes with it.
+	doc, err := h.App.Docs.Put(ctx, user, documents.Upload{OrganisationID: user.OrgID, OwnerType: "library", Name: "case-study.pdf",
+		Body: strings.NewReader("%PDF-1.4\n" + essay + "\n%%EOF\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content.Documents = []framework.AttachedDocument{{ID: doc.ID, Name: doc.Name, SHA256: doc.SHA256, Size: doc.SizeBytes}}
 	for _, r := range reqs {
 		content.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes, Text: essay}
 	}
@@ -127,6 +138,24 @@ func TestEvaluationJourney(t *testing.T) {
 				t.Fatalf("supplier GET %s: status %d", p, r.Status)
 			}
 		}
+		// The evaluator downloads a document attached to an application;
+		// another supplier cannot, even with its address.
+		content, err := h.App.Framework.ApplicationContent(ctx, audit.Actor{UserID: ben}, apps[0].ID)
+		if err != nil || len(content.Documents) != 1 {
+			t.Fatalf("content: %+v, %v", content, err)
+		}
+		docPath := page + "/applications/" + apps[0].ID + "/documents/" + content.Documents[0].ID
+		if r := evaluator.Get(docPath); r.Status != http.StatusOK || !strings.HasPrefix(r.Body, "%PDF") {
+			t.Fatalf("evaluator downloads the attachment: status %d", r.Status)
+		}
+		other := h.Browser(t)
+		other.SignInAs("demo-supplier-2")
+		if r := other.Get(docPath); r.Status != http.StatusNotFound {
+			t.Fatalf("another supplier downloads the attachment: status %d", r.Status)
+		}
+		if r := evaluator.Get(page + "/applications/" + apps[0].ID + "/documents/" + apps[1].ID); r.Status != http.StatusNotFound {
+			t.Fatalf("a document not attached: status %d", r.Status)
+		}
 		results := lead.Get(page + "/evaluation")
 		if !strings.Contains(results.Body, "100.0%") || !strings.Contains(results.Body, "50.0%") {
 			t.Fatalf("results:\n%s", results.Body)
@@ -179,7 +208,24 @@ func TestEvaluationJourney(t *testing.T) {
 		if ag.Status != http.StatusOK || !strings.Contains(ag.Body, "Meridian Health Systems Ltd") || strings.Contains(ag.Body, "Northgate") || !strings.Contains(ag.Body, "Live") {
 			t.Fatalf("agreement for a member trust: status %d\n%s", ag.Status, ag.Body)
 		}
-		// A Yorkshire board member is not a buyer under this framework.
+		// The transitions job, through the real queue, tells the suppliers
+		// the framework is live.
+		err = h.App.DB.Tx(ctx, func(tx *gorm.DB) error { return h.App.Jobs.InsertTx(ctx, tx, framework.TransitionsArgs{}, nil) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		sarah := userBySubject(t, h, "demo-supplier")
+		live := false
+		for end := time.Now().Add(15 * time.Second); !live && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			notes, _ := h.App.Notify.List(ctx, sarah, 50)
+			for _, n := range notes {
+				live = live || (n.Kind == notify.KindFrameworkUpdate && strings.Contains(n.BodyText, "is live"))
+			}
+		}
+		if !live {
+			t.Fatal("no supplier was told the framework is live")
+		}
+		// A supplier is not a buyer under this framework.
 		outsider := h.Browser(t)
 		outsider.SignInAs("demo-supplier-2")
 		if r := outsider.Get(page + "/agreement"); r.Status != http.StatusNotFound {
