@@ -47,6 +47,9 @@ type lotApplication struct {
 	Status   string
 	Receipts []sealed.Receipt
 	HasDraft bool
+	// Outcome is the decision on the application, once the letters have
+	// gone.
+	Outcome *framework.Application
 }
 
 // Latest is the newest receipt, if any.
@@ -103,6 +106,15 @@ func (s *Server) frameworkApply(c echo.Context) error {
 	cons, err := s.Orgs.Organisation(c.Request().Context(), fw.ConsortiumID)
 	if err != nil {
 		return err
+	}
+	outcomes, err := s.Framework.SupplierOutcomes(c.Request().Context(), fw.ID, org.ID)
+	if err != nil {
+		return err
+	}
+	for i := range lots {
+		if o, ok := outcomes[lots[i].Lot.ID]; ok {
+			lots[i].Outcome = &o
+		}
 	}
 	p := s.page(c, fw.Title)
 	p.BackURL = "/applications"

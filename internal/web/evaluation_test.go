@@ -179,6 +179,11 @@ func TestEvaluationJourney(t *testing.T) {
 		if r := lead.PostForm(page+"/evaluation", page+"/decisions", decisions); r.Status != http.StatusSeeOther {
 			t.Fatalf("decisions: status %d\n%s", r.Status, r.Body)
 		}
+		early := h.Browser(t)
+		early.SignInAs("demo-supplier-2")
+		if r := early.Get(page + "/apply"); strings.Contains(r.Body, "Not appointed to lot") || strings.Contains(r.Body, "below the appointed") {
+			t.Fatal("a supplier sees the decision before the letters are sent")
+		}
 		if r := lead.PostForm(page+"/evaluation", page+"/standstill", nil); r.Status != http.StatusSeeOther {
 			t.Fatalf("standstill: status %d\n%s", r.Status, r.Body)
 		}
@@ -191,6 +196,12 @@ func TestEvaluationJourney(t *testing.T) {
 		}
 		if !found {
 			t.Fatal("the unsuccessful supplier got no award letter with its reasons")
+		}
+		// The supplier's own page shows its outcome, now the letters have gone.
+		loser := h.Browser(t)
+		loser.SignInAs("demo-supplier-2")
+		if r := loser.Get(page + "/apply"); !strings.Contains(r.Body, "Not appointed to lot 1") || !strings.Contains(r.Body, "below the appointed supplier") {
+			t.Fatalf("the unsuccessful supplier's page lacks its outcome:\n%s", r.Body)
 		}
 		fw, _ = h.App.Framework.Framework(ctx, fw.ID)
 		if fw.StandstillEnds == nil {
