@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -53,13 +54,29 @@ func requireLead(tx *gorm.DB, actor audit.Actor, f *Framework) error {
 	return nil
 }
 
-// assigned reports whether the user is one of the framework's evaluators.
-func assigned(tx *gorm.DB, frameworkID, userID string) (bool, error) {
+// assigned reports whether the user is one of the framework's evaluators
+// and still may be: still holding the evaluator role in the consortium or
+// a current member trust and not disabled. An evaluator whose role was
+// taken away, or whose trust left the consortium, loses access at once,
+// though the assignment (and any scores) stay on record.
+func assigned(tx *gorm.DB, f *Framework, userID string, now time.Time) (bool, error) {
 	var n int64
-	if err := tx.Table("framework_evaluators").Where("framework_id = ? AND user_id = ?", frameworkID, userID).Count(&n).Error; err != nil {
+	if err := tx.Table("framework_evaluators").Where("framework_id = ? AND user_id = ?", f.ID, userID).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("check evaluator: %w", err)
 	}
-	return n > 0, nil
+	if n == 0 {
+		return false, nil
+	}
+	cands, err := candidates(tx, f, now)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cands {
+		if c.UserID == userID {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // refused records a refusal for want of permission in the audit log (in a

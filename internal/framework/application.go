@@ -20,7 +20,7 @@ import (
 
 // ApplicationBox is the sealed box of a lot's applications.
 func ApplicationBox(f *Framework, lotID string) sealed.Box {
-	return sealed.Box{Type: sealed.TypeFrameworkApplication, ID: lotID, Deadline: f.ApplicationDeadline}
+	return sealed.Box{Type: sealed.TypeFrameworkApplication, ID: lotID, Deadline: f.ApplicationDeadline, Opens: f.ApplicationsOpen}
 }
 
 // Answers to a pass/fail requirement.

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/standstill"
+	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -23,6 +23,13 @@ const FieldDecisions = "decisions"
 
 // MaxReason is the longest reason for a decision, in characters.
 const MaxReason = 5000
+
+// FieldAppoint and FieldDecisionReason name the form fields of the
+// decision on one application: whether to appoint, and why.
+func FieldAppoint(applicationID string) string { return "appoint-" + applicationID }
+
+// FieldDecisionReason is the field of the reason for a decision.
+func FieldDecisionReason(applicationID string) string { return "reason-" + applicationID }
 
 // Decision is the lead's decision on one application: appoint the supplier
 // to the lot or not, and why. The reason is sent in the award letter; it is
@@ -101,7 +108,7 @@ func (s *Service) Decide(ctx context.Context, actor audit.Actor, frameworkID str
 			case !known:
 				v.Add(FieldDecisions, "One of the decisions is for an application that is not part of this framework")
 			case byApp[d.ApplicationID].ApplicationID != "":
-				v.Add(d.ApplicationID, "This application is decided twice; give one decision")
+				v.Add(FieldAppoint(d.ApplicationID), "This application is decided twice; give one decision")
 			default:
 				byApp[d.ApplicationID] = d
 			}
@@ -114,15 +121,15 @@ func (s *Service) Decide(ctx context.Context, actor audit.Actor, frameworkID str
 				d, ok := byApp[a.ID]
 				switch {
 				case !r.Complete():
-					v.Add(a.ID, fmt.Sprintf("The evaluation of %s is not finished: %d of %d evaluators have submitted their scores", who, r.Submitted, r.Evaluators))
+					v.Add(FieldAppoint(a.ID), fmt.Sprintf("The evaluation of %s is not finished: %d of %d evaluators have submitted their scores", who, r.Submitted, r.Evaluators))
 				case !ok:
-					v.Add(a.ID, fmt.Sprintf("Decide whether to appoint %s to %s", a.Supplier.Name, lotLabel(l)))
+					v.Add(FieldAppoint(a.ID), fmt.Sprintf("Decide whether to appoint %s to %s", a.Supplier.Name, lotLabel(l)))
 				case d.Appoint && !r.Passed:
-					v.Add(a.ID, fmt.Sprintf("%s cannot be appointed to %s: it failed %s", a.Supplier.Name, lotLabel(l), references(r.Failed)))
+					v.Add(FieldAppoint(a.ID), fmt.Sprintf("%s cannot be appointed to %s: it failed %s", a.Supplier.Name, lotLabel(l), references(r.Failed)))
 				case !d.Appoint && d.Reason == "":
-					v.Add(a.ID, fmt.Sprintf("Say why %s is not appointed to %s; the reason goes in its award letter", a.Supplier.Name, lotLabel(l)))
+					v.Add(FieldDecisionReason(a.ID), fmt.Sprintf("Say why %s is not appointed to %s; the reason goes in its award letter", a.Supplier.Name, lotLabel(l)))
 				case utf8.RuneCountInString(d.Reason) > MaxReason:
-					v.Add(a.ID, fmt.Sprintf("The reason for %s must be 5,000 characters or fewer", who))
+					v.Add(FieldDecisionReason(a.ID), fmt.Sprintf("The reason for %s must be 5,000 characters or fewer", who))
 				}
 				if ok && d.Appoint {
 					appointed[l.ID]++
@@ -220,7 +227,7 @@ func (s *Service) StartStandstill(ctx context.Context, actor audit.Actor, framew
 			for _, r := range rs {
 				switch a := r.Application; {
 				case !a.Decided():
-					v.Add(a.ID, fmt.Sprintf("Decide whether to appoint %s to %s", a.Supplier.Name, lotLabel(l)))
+					v.Add(FieldAppoint(a.ID), fmt.Sprintf("Decide whether to appoint %s to %s", a.Supplier.Name, lotLabel(l)))
 				case a.Status == ApplicationAppointed:
 					appointed++
 				}
@@ -247,7 +254,7 @@ func (s *Service) StartStandstill(ctx context.Context, actor audit.Actor, framew
 			return fmt.Errorf("start standstill: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return errors.New("start standstill: the framework is no longer in evaluation")
+			return store.ErrConflict
 		}
 		letters, err := s.sendAwardLetters(ctx, tx, f, lots, all, ends)
 		if err != nil {

@@ -171,9 +171,9 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		})
 		v := fieldErrors(t, err)
 		for id, msg := range map[string]string{
-			med1.ID: "The mark for EPR-MED-001 must be on the scale of 0 (no response) to 4; 5 is not on it",
-			med3.ID: "Explain why you gave EPR-MED-003 this mark",
-			sec.ID:  "EPR-SEC-001 is marked pass or fail, not on the 0 to 4 scale",
+			framework.FieldMark(med1):          "The mark for EPR-MED-001 must be on the scale of 0 (no response) to 4; 5 is not on it",
+			framework.FieldJustification(med3): "Explain why you gave EPR-MED-003 this mark",
+			framework.FieldMark(sec):           "EPR-SEC-001 is marked pass or fail, not on the 0 to 4 scale",
 		} {
 			if got := v.For(id); got != msg {
 				t.Errorf("error for %s: %q, want %q", id, got, msg)
@@ -189,7 +189,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			t.Fatalf("partial draft: %v", err)
 		}
 		v = fieldErrors(t, s.SubmitScores(ctx, e.ben, m1))
-		if v.For(med1.ID) != "Score EPR-MED-001 before submitting" || v.For(med3.ID) != "Score EPR-MED-003 before submitting" || len(v.List) != 2 {
+		if v.For(framework.FieldMark(med1)) != "Score EPR-MED-001 before submitting" || v.For(framework.FieldMark(med3)) != "Score EPR-MED-003 before submitting" || len(v.List) != 2 {
 			t.Fatalf("submitting a partial set: %v", v.List)
 		}
 		e.score(t, e.ben, m1, marks(e.reqs1, map[string]int{"EPR-MED-001": 4, "EPR-MED-002": 3, "EPR-MED-003": 2}))
@@ -218,7 +218,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			t.Fatalf("the lead's view: %+v (err %v)", all, err)
 		}
 		v = fieldErrors(t, s.Decide(ctx, e.tom, fw.ID, nil))
-		if got := v.For(m1); got != "The evaluation of Meridian Health Systems Ltd's application to lot 1 (Acute EPR) is not finished: 1 of 2 evaluators have submitted their scores" {
+		if got := v.For(framework.FieldAppoint(m1)); got != "The evaluation of Meridian Health Systems Ltd's application to lot 1 (Acute EPR) is not finished: 1 of 2 evaluators have submitted their scores" {
 			t.Fatalf("deciding an unfinished evaluation: %q", got)
 		}
 
@@ -254,15 +254,15 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			{ApplicationID: m1, Appoint: true}, {ApplicationID: n1, Appoint: true},
 			{ApplicationID: m2, Appoint: true}, {ApplicationID: n2, Appoint: true},
 		}))
-		if v.For(n1) != "Northgate Clinical Software Ltd cannot be appointed to lot 1 (Acute EPR): it failed EPR-SEC-001" ||
+		if v.For(framework.FieldAppoint(n1)) != "Northgate Clinical Software Ltd cannot be appointed to lot 1 (Acute EPR): it failed EPR-SEC-001" ||
 			v.For("lot2") != "Lot 2 (Hosting) can have at most 1 supplier; you chose to appoint 2" || len(v.List) != 2 {
 			t.Fatalf("appointing a failed supplier and too many: %v", v.List)
 		}
 		v = fieldErrors(t, s.Decide(ctx, e.tom, fw.ID, []framework.Decision{
 			{ApplicationID: m1, Appoint: true}, {ApplicationID: n1, Reason: " "}, {ApplicationID: m2, Appoint: true},
 		}))
-		if v.For(n1) != "Say why Northgate Clinical Software Ltd is not appointed to lot 1 (Acute EPR); the reason goes in its award letter" ||
-			v.For(n2) != "Decide whether to appoint Northgate Clinical Software Ltd to lot 2 (Hosting)" || len(v.List) != 2 {
+		if v.For(framework.FieldDecisionReason(n1)) != "Say why Northgate Clinical Software Ltd is not appointed to lot 1 (Acute EPR); the reason goes in its award letter" ||
+			v.For(framework.FieldAppoint(n2)) != "Decide whether to appoint Northgate Clinical Software Ltd to lot 2 (Hosting)" || len(v.List) != 2 {
 			t.Fatalf("no reason and an undecided application: %v", v.List)
 		}
 		var decided int64
@@ -271,7 +271,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			t.Fatalf("%d decisions saved from refused sets", decided)
 		}
 		v = fieldErrors(t, s.StartStandstill(ctx, e.tom, fw.ID))
-		if len(v.List) != 4 || v.For(m2) != "Decide whether to appoint Meridian Health Systems Ltd to lot 2 (Hosting)" {
+		if len(v.List) != 4 || v.For(framework.FieldAppoint(m2)) != "Decide whether to appoint Meridian Health Systems Ltd to lot 2 (Hosting)" {
 			t.Fatalf("standstill before decisions: %v", v.List)
 		}
 

@@ -205,7 +205,11 @@ func evaluators(tx *gorm.DB, frameworkID string, now time.Time) ([]Evaluator, er
 }
 
 // IsEvaluator reports whether the user is one of the framework's assigned
-// evaluators.
+// evaluators and still holds the role (see assigned).
 func (s *Service) IsEvaluator(ctx context.Context, frameworkID, userID string) (bool, error) {
-	return assigned(s.DB.WithContext(ctx), frameworkID, userID)
+	f, err := s.Framework(ctx, frameworkID)
+	if err != nil {
+		return false, err
+	}
+	return assigned(s.DB.WithContext(ctx), f, userID, s.now())
 }

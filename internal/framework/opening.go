@@ -226,7 +226,7 @@ func (s *Service) ApplicationContent(ctx context.Context, actor audit.Actor, app
 	if err != nil {
 		return ApplicationContent{}, err
 	}
-	if err := mayEvaluate(db, actor, f); err != nil {
+	if err := s.mayEvaluate(db, actor, f); err != nil {
 		return ApplicationContent{}, s.refused(ctx, actor, "framework.application.read", "framework_application", applicationID, err)
 	}
 	o, err := s.Sealed.Read(ctx, actor, ApplicationBox(f, a.LotID), a.SubmissionID)
@@ -242,11 +242,11 @@ func (s *Service) ApplicationContent(ctx context.Context, actor audit.Actor, app
 
 // mayEvaluate refuses unless the actor is the framework's consortium lead
 // or one of its evaluators.
-func mayEvaluate(db *gorm.DB, actor audit.Actor, f *Framework) error {
+func (s *Service) mayEvaluate(db *gorm.DB, actor audit.Actor, f *Framework) error {
 	if err := requireLead(db, actor, f); !errors.Is(err, ErrForbidden) {
 		return err
 	}
-	ok, err := assigned(db, f.ID, actor.UserID)
+	ok, err := assigned(db, f, actor.UserID, s.now())
 	if err != nil {
 		return err
 	}

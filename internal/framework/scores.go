@@ -93,33 +93,46 @@ func (e Evaluation) For(lotRequirementID string) (Score, bool) {
 	return Score{}, false
 }
 
-// scoreProblem checks one mark against its requirement and says what is
-// wrong in plain English, or "" when it is complete.
-func scoreProblem(r LotRequirement, pass *bool, score *int, justification string) string {
+// FieldMark is the form field of the mark for a requirement: pass-<id>
+// for a pass/fail requirement, score-<id> for one marked 0 to 4.
+func FieldMark(r LotRequirement) string {
+	if r.ResponseType == catalogue.PassFail {
+		return "pass-" + r.ID
+	}
+	return "score-" + r.ID
+}
+
+// FieldJustification is the form field of the justification for a mark.
+func FieldJustification(r LotRequirement) string { return "justification-" + r.ID }
+
+// scoreProblem checks one mark against its requirement and says which
+// field is wrong (FieldMark or FieldJustification) and what is wrong in
+// plain English, or "" when it is complete.
+func scoreProblem(r LotRequirement, pass *bool, score *int, justification string) (field, msg string) {
 	if r.ResponseType == catalogue.PassFail {
 		switch {
 		case score != nil:
-			return fmt.Sprintf("%s is marked pass or fail, not on the 0 to 4 scale", r.Reference)
+			return FieldMark(r), fmt.Sprintf("%s is marked pass or fail, not on the 0 to 4 scale", r.Reference)
 		case pass == nil:
-			return fmt.Sprintf("Choose pass or fail for %s", r.Reference)
+			return FieldMark(r), fmt.Sprintf("Choose pass or fail for %s", r.Reference)
 		}
 	} else {
 		switch {
 		case pass != nil:
-			return fmt.Sprintf("%s is marked on the scale of 0 to 4, not pass or fail", r.Reference)
+			return FieldMark(r), fmt.Sprintf("%s is marked on the scale of 0 to 4, not pass or fail", r.Reference)
 		case score == nil:
-			return fmt.Sprintf("Give %s a mark from 0 to 4", r.Reference)
+			return FieldMark(r), fmt.Sprintf("Give %s a mark from 0 to 4", r.Reference)
 		case *score < MinMark || *score > MaxMark:
-			return fmt.Sprintf("The mark for %s must be on the scale of 0 (no response) to 4; %d is not on it", r.Reference, *score)
+			return FieldMark(r), fmt.Sprintf("The mark for %s must be on the scale of 0 (no response) to 4; %d is not on it", r.Reference, *score)
 		}
 	}
 	switch {
 	case strings.TrimSpace(justification) == "":
-		return fmt.Sprintf("Explain why you gave %s this mark", r.Reference)
+		return FieldJustification(r), fmt.Sprintf("Explain why you gave %s this mark", r.Reference)
 	case utf8.RuneCountInString(justification) > MaxJustification:
-		return fmt.Sprintf("The justification for %s must be %s characters or fewer", r.Reference, "5,000")
+		return FieldJustification(r), fmt.Sprintf("The justification for %s must be %s characters or fewer", r.Reference, "5,000")
 	}
-	return ""
+	return "", ""
 }
 
 // scoring starts every change to an evaluator's scores: it queues behind
@@ -140,7 +153,7 @@ func (s *Service) scoring(tx *gorm.DB, actor audit.Actor, applicationID string) 
 	if err := tx.Where("id = ?", a.FrameworkID).First(&f).Error; err != nil {
 		return nil, nil, notFound(err, "framework")
 	}
-	ok, err := assigned(tx, f.ID, actor.UserID)
+	ok, err := assigned(tx, &f, actor.UserID, s.now())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -193,10 +206,10 @@ func (s *Service) SaveScores(ctx context.Context, actor audit.Actor, application
 			case !ok:
 				v.Add(in.LotRequirementID, fmt.Sprintf("This requirement is not part of lot %d", a.Lot.Number))
 			case seen[r.ID]:
-				v.Add(r.ID, fmt.Sprintf("%s is marked twice; give one mark", r.Reference))
+				v.Add(FieldMark(r), fmt.Sprintf("%s is marked twice; give one mark", r.Reference))
 			case !in.blank():
-				if msg := scoreProblem(r, in.Pass, in.Score, in.Justification); msg != "" {
-					v.Add(r.ID, msg)
+				if field, msg := scoreProblem(r, in.Pass, in.Score, in.Justification); msg != "" {
+					v.Add(field, msg)
 				}
 			}
 			seen[in.LotRequirementID] = true
@@ -255,9 +268,9 @@ func (s *Service) SubmitScores(ctx context.Context, actor audit.Actor, applicati
 		for _, r := range reqs {
 			sc, ok := mine[r.ID]
 			if !ok {
-				v.Add(r.ID, fmt.Sprintf("Score %s before submitting", r.Reference))
-			} else if msg := scoreProblem(r, sc.Pass, sc.Score, sc.Justification); msg != "" {
-				v.Add(r.ID, msg)
+				v.Add(FieldMark(r), fmt.Sprintf("Score %s before submitting", r.Reference))
+			} else if field, msg := scoreProblem(r, sc.Pass, sc.Score, sc.Justification); msg != "" {
+				v.Add(field, msg)
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -301,7 +314,7 @@ func (s *Service) Scores(ctx context.Context, actor audit.Actor, applicationID s
 	if err != nil {
 		return nil, err
 	}
-	if err := mayEvaluate(db, actor, f); err != nil {
+	if err := s.mayEvaluate(db, actor, f); err != nil {
 		return nil, s.refused(ctx, actor, "framework.scores.read", "framework_application", applicationID, err)
 	}
 	evs, err := evaluators(db, f.ID, s.now())
@@ -312,11 +325,17 @@ func (s *Service) Scores(ctx context.Context, actor audit.Actor, applicationID s
 	if err != nil {
 		return nil, err
 	}
+	// A lead who is also an evaluator waits like every evaluator: nobody
+	// who marks sees another's marks first.
 	lead, err := hasRole(db, actor.UserID, f.ConsortiumID, authz.ConsortiumLead)
 	if err != nil {
 		return nil, err
 	}
-	if !lead {
+	marks := false
+	for _, e := range evs {
+		marks = marks || e.UserID == actor.UserID
+	}
+	if !lead || marks {
 		for _, e := range list {
 			if !e.Submitted() {
 				return nil, ErrScoresHidden

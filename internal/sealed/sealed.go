@@ -129,7 +129,13 @@ type Box struct {
 	Type     string // TypeFrameworkApplication or TypeCompetitionBid
 	ID       string // the framework or competition id
 	Deadline time.Time
+	// Opens, when set, is the moment the box starts taking writes; before
+	// it every write is refused with ErrNotOpenYet.
+	Opens time.Time
 }
+
+// ErrNotOpenYet refuses a write before the box opens.
+var ErrNotOpenYet = errors.New("submissions are not open yet")
 
 func (b Box) check() error {
 	if b.Type != TypeFrameworkApplication && b.Type != TypeCompetitionBid {
@@ -301,6 +307,9 @@ func checkWrite(box Box, attempt time.Time) error {
 	}
 	if !attempt.Before(box.Deadline) {
 		return &DeadlineError{Deadline: box.Deadline, Attempt: attempt}
+	}
+	if !box.Opens.IsZero() && attempt.Before(box.Opens) {
+		return fmt.Errorf("%w: they open at %s (UK time)", ErrNotOpenYet, UKTime(box.Opens))
 	}
 	return nil
 }

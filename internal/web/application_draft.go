@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/uktime"
 )
 
 // application is one supplier's application to one lot as its pages need
@@ -154,6 +156,15 @@ func (s *Server) loadApplication(c echo.Context, act string) (*application, erro
 	}
 	ctx := c.Request().Context()
 	a := &application{Framework: fw, Lot: lot, Supplier: org, Box: framework.ApplicationBox(fw, lot.ID), Now: s.Clock.Now()}
+	// Past the deadline the tender box itself refuses, naming the deadline
+	// and the attempt; before the window and once cancelled, so does this.
+	if st := fw.State(a.Now); act == "write" && (st == framework.StateScheduled || st == framework.StateCancelled) {
+		msg := "This framework is not taking applications yet: applications open " + uktime.MomentWithDay(fw.ApplicationsOpen) + " (UK time)"
+		if st == framework.StateCancelled {
+			msg = "This framework has been cancelled, so it no longer takes applications"
+		}
+		return nil, &Error{Status: http.StatusConflict, Message: msg}
+	}
 	if a.Reqs, err = s.Framework.LotRequirements(ctx, lot.ID); err != nil {
 		return nil, err
 	}

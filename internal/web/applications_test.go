@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/store/storetest"
 )
 
@@ -142,6 +144,8 @@ func TestSupplierApplicationJourney(t *testing.T) {
 			}
 
 			// An uninvited supplier sees nothing of the framework.
+			// (Writes before the window opens are refused: see
+			// TestApplicationsRefusedOutsideTheWindow.)
 			other := h.Browser(t)
 			other.SignInAs("demo-supplier-2")
 			for _, p := range []string{page + "/apply", page + "/lots/" + lot.ID + "/application"} {
@@ -319,4 +323,36 @@ func applyAsInvited(t *testing.T, h *apptest.Harness, fw *framework.Framework, s
 		t.Fatal(err)
 	}
 	return user
+}
+
+// TestApplicationsRefusedOutsideTheWindow: before applications open, and
+// once the framework is cancelled, a supplier can read the lot but not
+// save or submit anything.
+func TestApplicationsRefusedOutsideTheWindow(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		ctx := context.Background()
+		fw, lot := openForApplications(t, h, time.Date(2027, 2, 1, 12, 0, 0, 0, time.UTC))
+		applyAsInvited(t, h, fw, "demo-supplier", "Meridian", "sarah.lund@meridian.example.com")
+		app := "/frameworks/" + fw.ID + "/lots/" + lot.ID + "/application"
+		sarah := h.Browser(t)
+		sarah.SignInAs("demo-supplier")
+		h.Clock.Set(fw.ApplicationsOpen.Add(-time.Minute))
+		if r := sarah.Get(app); r.Status != http.StatusOK {
+			t.Fatalf("task list before opening: status %d", r.Status)
+		}
+		if r := sarah.PostForm(app, app+"/declarations", url.Values{"declaration": {"accurate"}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "not taking applications yet") {
+			t.Fatalf("save before opening: status %d", r.Status)
+		}
+		h.Clock.Set(fw.ApplicationsOpen.Add(time.Minute))
+		if err := h.App.Framework.Cancel(ctx, audit.Actor{Label: "test"}, fw.ID, "Requirements changed"); err != nil {
+			t.Fatal(err)
+		}
+		if r := sarah.PostForm(app, app+"/declarations", url.Values{"declaration": {"accurate"}}); r.Status != http.StatusConflict || !strings.Contains(r.Body, "cancelled") {
+			t.Fatalf("save once cancelled: status %d", r.Status)
+		}
+		meridian, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, "Meridian")
+		if _, err := h.App.Sealed.StatusOf(ctx, framework.ApplicationBox(fw, lot.ID), meridian[0].ID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("something was saved outside the window: %v", err)
+		}
+	})
 }

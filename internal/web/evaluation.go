@@ -22,8 +22,12 @@ type lotResults struct {
 // frameworkEvaluation is the lead's evaluation page: the evaluators,
 // opening the applications after the deadline, each lot's results and
 // the decisions, and starting the standstill.
+//
+// Its results and decisions are for the lead alone (framework/write in the
+// consortium): the consortium's evaluators may read the framework but not
+// everyone's marks.
 func (s *Server) frameworkEvaluation(c echo.Context) error {
-	fw, err := s.ownedFramework(c, "read")
+	fw, err := s.ownedFramework(c, "write")
 	if err != nil {
 		return err
 	}
@@ -121,13 +125,13 @@ func (s *Server) decisionsSave(c echo.Context) error {
 		var v validate.Errors
 		decisions := make([]framework.Decision, 0, len(apps))
 		for _, a := range apps {
-			switch f.Get("appoint-" + a.ID) {
+			switch f.Get(framework.FieldAppoint(a.ID)) {
 			case "yes":
-				decisions = append(decisions, framework.Decision{ApplicationID: a.ID, Appoint: true, Reason: strings.TrimSpace(f.Get("reason-" + a.ID))})
+				decisions = append(decisions, framework.Decision{ApplicationID: a.ID, Appoint: true, Reason: strings.TrimSpace(f.Get(framework.FieldDecisionReason(a.ID)))})
 			case "no":
-				decisions = append(decisions, framework.Decision{ApplicationID: a.ID, Reason: strings.TrimSpace(f.Get("reason-" + a.ID))})
+				decisions = append(decisions, framework.Decision{ApplicationID: a.ID, Reason: strings.TrimSpace(f.Get(framework.FieldDecisionReason(a.ID)))})
 			default:
-				v.Add("appoint-"+a.ID, "Decide whether to appoint "+a.Supplier.Name+" to lot "+strconv.Itoa(a.Lot.Number))
+				v.Add(framework.FieldAppoint(a.ID), "Decide whether to appoint "+a.Supplier.Name+" to lot "+strconv.Itoa(a.Lot.Number))
 			}
 		}
 		if err := v.Err(); err != nil {

@@ -179,18 +179,18 @@ func (s *Server) scoreSave(c echo.Context) error {
 	var v validate.Errors
 	inputs := make([]framework.ScoreInput, 0, len(reqs))
 	for _, r := range reqs {
-		in := framework.ScoreInput{LotRequirementID: r.ID, Justification: strings.TrimSpace(f.Get("justification-" + r.ID))}
+		in := framework.ScoreInput{LotRequirementID: r.ID, Justification: strings.TrimSpace(f.Get(framework.FieldJustification(r)))}
 		if r.ResponseType == catalogue.PassFail {
-			switch f.Get("pass-" + r.ID) {
+			switch f.Get(framework.FieldMark(r)) {
 			case "pass":
 				in.Pass = ptr(true)
 			case "fail":
 				in.Pass = ptr(false)
 			}
-		} else if typed := strings.TrimSpace(f.Get("score-" + r.ID)); typed != "" {
+		} else if typed := strings.TrimSpace(f.Get(framework.FieldMark(r))); typed != "" {
 			n, err := strconv.Atoi(typed)
 			if err != nil {
-				v.Add("score-"+r.ID, "The mark for "+r.Reference+" must be a whole number from 0 to 4")
+				v.Add(framework.FieldMark(r), "The mark for "+r.Reference+" must be a whole number from 0 to 4")
 				continue
 			}
 			in.Score = &n
@@ -204,8 +204,8 @@ func (s *Server) scoreSave(c echo.Context) error {
 	if err == nil && f.Get("action") == "submit" {
 		err = s.Framework.SubmitScores(ctx, actor(c), a.ID)
 	}
-	if ve, ok := validate.As(err); ok {
-		return s.renderScore(c, http.StatusBadRequest, fw, a, scoreFieldErrors(ve, reqs))
+	if _, ok := validate.As(err); ok {
+		return s.renderScore(c, http.StatusBadRequest, fw, a, err)
 	}
 	if errors.Is(err, framework.ErrForbidden) {
 		return errNotFound
@@ -219,31 +219,6 @@ func (s *Server) scoreSave(c echo.Context) error {
 		s.flash(c, "scores-saved")
 	}
 	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/evaluate")
-}
-
-// scoreFieldErrors points the domain's errors, keyed by lot requirement ID,
-// at the form's fields: the mark when the mark is the problem, otherwise
-// the justification.
-func scoreFieldErrors(ve *validate.Errors, reqs []framework.LotRequirement) *validate.Errors {
-	types := map[string]string{}
-	for _, r := range reqs {
-		types[r.ID] = r.ResponseType
-	}
-	out := &validate.Errors{}
-	for _, e := range ve.List {
-		t, ok := types[e.Field]
-		switch {
-		case !ok:
-			out.Add(e.Field, e.Message)
-		case strings.Contains(strings.ToLower(e.Message), "justif"):
-			out.Add("justification-"+e.Field, e.Message)
-		case t == catalogue.PassFail:
-			out.Add("pass-"+e.Field, e.Message)
-		default:
-			out.Add("score-"+e.Field, e.Message)
-		}
-	}
-	return out
 }
 
 func ptr[T any](v T) *T { return &v }

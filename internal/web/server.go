@@ -302,7 +302,7 @@ func (s *Server) csrf() (echo.MiddlewareFunc, error) {
 // refuseCSRF answers a request whose CSRF check failed: 403, audited.
 func (s *Server) refuseCSRF(c echo.Context, err error) error {
 	_ = s.Audit.Record(c.Request().Context(), s.DB, actor(c), audit.Event{
-		Action: "request.csrf_refused", ObjectType: "path", ObjectID: c.Request().URL.Path, Outcome: audit.Denied,
+		Action: "request.csrf_refused", ObjectType: "path", ObjectID: loggedPath(c.Request().URL.Path), Outcome: audit.Denied,
 	})
 	return &Error{Status: http.StatusForbidden, Message: "This form has expired or did not come from the portal. Go back, reload the page and try again.", Err: err}
 }
