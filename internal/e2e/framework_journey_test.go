@@ -52,6 +52,8 @@ type journey struct {
 	fw string // the framework's path, /frameworks/<id>
 
 	lead, sarah, james, evaluator, trust *session
+	// lead2 is the consortium's second lead, who turns the second opening key.
+	lead2 *session
 }
 
 // TestFrameworkJourney drives a real Chromium through a whole framework
@@ -79,6 +81,7 @@ func TestFrameworkJourney(t *testing.T) {
 		j.james = j.open("james")
 		j.evaluator = j.open("evaluator")
 		j.trust = j.open("trust-lead")
+		j.lead2 = j.open("lead-2")
 
 		j.buildCatalogue()
 		j.setUpFramework()
@@ -402,8 +405,17 @@ func (j *journey) evaluate() {
 	lead.signIn("demo-consortium-lead")
 	lead.navigate(j.fw+"/evaluation", 200)
 	lead.expectText("#state", "Evaluation")
-	lead.click("Open the applications", button("Open the applications"), 200)
-	lead.expectFlash("Applications opened")
+	// Two keys, two leads: the first key alone opens nothing.
+	lead.click("Turn your key", button("Turn your key to open the applications"), 200)
+	lead.expectFlash("Your key is turned")
+	lead.expectText("main", "You have turned your key")
+	lead2 := j.lead2
+	lead2.signIn("demo-consortium-lead-2")
+	lead2.navigate(j.fw+"/evaluation", 200)
+	lead2.expectText("main", "Key turned by Tom Reilly")
+	lead2.click("Turn the second key", button("Turn the second key and open the applications"), 200)
+	lead2.expectFlash("Applications opened")
+	lead.navigate(j.fw+"/evaluation", 200)
 	lead.expectText("main", meridian)
 	lead.expectText("main", "Northgate")
 	lead.shot("j19-lead-opened")

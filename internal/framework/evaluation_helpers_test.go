@@ -104,6 +104,7 @@ type evalFixture struct {
 	reqs1, reqs2     []framework.LotRequirement
 	sealed           *sealed.Service
 	tom, ben, chloe  audit.Actor // consortium lead, two evaluators
+	nadia            audit.Actor // the consortium's second lead, for the second opening key
 	aisha            audit.Actor // a trust lead, not an evaluator
 	sarah, james     audit.Actor // supplier users of Meridian and Northgate
 	carl             audit.Actor // supplier user of Caldicott, never invited
@@ -150,6 +151,7 @@ func evalSetup(t *testing.T, db *store.DB) *evalFixture {
 	e.passFail, e.scored = "EPR-SEC-001", "EPR-MED-002"
 
 	e.tom = demoActor(t, db, "demo-consortium-lead")
+	e.nadia = demoActor(t, db, "demo-consortium-lead-2")
 	e.ben = demoActor(t, db, "demo-evaluator")
 	e.aisha = demoActor(t, db, "demo-trust-lead")
 	e.sarah = demoActor(t, db, "demo-supplier")
@@ -310,4 +312,26 @@ func notes(t *testing.T, db *store.DB, kind string) []note {
 // at is a moment in UTC.
 func at(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
+
+// openBoth turns both leads' keys, opening the applications, and returns
+// how many were recorded.
+func (e *evalFixture) openBoth(t *testing.T) (int, error) {
+	t.Helper()
+	ctx := context.Background()
+	first, err := e.s.OpenApplications(ctx, e.tom, e.fw.ID)
+	if err != nil {
+		return 0, err
+	}
+	if first.Opened || len(first.Keys) != 1 {
+		t.Fatalf("one key opened the applications: %+v", first)
+	}
+	second, err := e.s.OpenApplications(ctx, e.nadia, e.fw.ID)
+	if err != nil {
+		return 0, err
+	}
+	if !second.Opened || len(second.Keys) != 2 {
+		t.Fatalf("two keys did not open the applications: %+v", second)
+	}
+	return second.Applications, nil
 }

@@ -71,10 +71,10 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 
 		e.clk.Set(fw.ApplicationsOpen)
 		transitions(t, s, 1)
-		updates(t, db, "applications have opened", e.tom, e.sarah, e.james)
+		updates(t, db, "applications have opened", e.tom, e.nadia, e.sarah, e.james)
 		for _, n := range notes(t, db, "framework_update") {
 			want := framework.SupplierPath(fw.ID)
-			if n.UserID == e.tom.UserID {
+			if n.UserID == e.tom.UserID || n.UserID == e.nadia.UserID {
 				want = framework.FrameworkPath(fw.ID)
 			}
 			if n.Link != want || n.Data["Framework"] != "SLCSC-EPR-2027 Electronic patient record systems" {
@@ -111,9 +111,23 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		if n := auditCount(t, db, "framework.applications.open", audit.Denied); n != 1 {
 			t.Fatalf("refused opening audited %d times", n)
 		}
-		n, err := s.OpenApplications(ctx, e.tom, fw.ID)
-		if err != nil || n != 4 {
-			t.Fatalf("opened %d (err %v), want 4: the uninvited supplier is not opened", n, err)
+		// One lead turning a key twice does not open anything.
+		first, err := s.OpenApplications(ctx, e.tom, fw.ID)
+		if err != nil || first.Opened || len(first.Keys) != 1 || first.Keys[0].Name != "Tom Reilly" {
+			t.Fatalf("first key: %+v (err %v)", first, err)
+		}
+		if _, err := s.OpenApplications(ctx, e.tom, fw.ID); !strings.Contains(fieldErrors(t, err).For("state"), "a second consortium lead") {
+			t.Fatalf("the same lead's second key: %v", err)
+		}
+		if n := count(t, db, "framework_applications"); n != 0 {
+			t.Fatalf("%d applications recorded with one key", n)
+		}
+		second, err := s.OpenApplications(ctx, e.nadia, fw.ID)
+		if err != nil || !second.Opened || second.Applications != 4 {
+			t.Fatalf("second key: %+v (err %v), want 4 opened: the uninvited supplier is not opened", second, err)
+		}
+		if n := auditCount(t, db, "framework.applications.key", audit.Success); n != 2 {
+			t.Fatalf("keys audited %d times, want 2", n)
 		}
 		if _, err := s.OpenApplications(ctx, e.tom, fw.ID); !strings.HasPrefix(fieldErrors(t, err).For("state"), "The applications have already been opened") {
 			t.Fatalf("second opening: %v", err)
@@ -127,7 +141,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			t.Fatalf("opening audited as %s", detail)
 		}
 		transitions(t, s, 1)
-		updates(t, db, "applications have closed and evaluation has started", e.tom, e.sarah, e.james, e.carl)
+		updates(t, db, "applications have closed and evaluation has started", e.tom, e.nadia, e.sarah, e.james, e.carl)
 
 		apps, err := s.Applications(ctx, fw.ID)
 		if err != nil {
@@ -136,7 +150,8 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		var listed []string
 		for _, a := range apps {
 			listed = append(listed, a.Lot.Title+": "+a.Supplier.Name)
-			if a.Status != framework.ApplicationOpened || len(a.SHA256) != 64 || a.VersionNumber != 1 || a.OpenedBy != e.tom.UserID {
+			// The second keyholder is the one who opened.
+			if a.Status != framework.ApplicationOpened || len(a.SHA256) != 64 || a.VersionNumber != 1 || a.OpenedBy != e.nadia.UserID {
 				t.Fatalf("application %+v", a)
 			}
 		}
@@ -340,7 +355,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			t.Fatalf("%d award letters queued for email, want 4", emailed)
 		}
 		transitions(t, s, 1)
-		updates(t, db, "the standstill period has started", e.tom, e.sarah, e.james, e.carl)
+		updates(t, db, "the standstill period has started", e.tom, e.nadia, e.sarah, e.james, e.carl)
 
 		ag, err := s.Agreement(ctx, fw.ID)
 		if err != nil {
@@ -369,7 +384,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		if errs[0] != nil || errs[1] != nil || counts[0]+counts[1] != 1 {
 			t.Fatalf("concurrent transitions recorded %v (errors %v)", counts, errs)
 		}
-		updates(t, db, "the framework agreement is live", e.tom, e.sarah, e.james, e.carl)
+		updates(t, db, "the framework agreement is live", e.tom, e.nadia, e.sarah, e.james, e.carl)
 		transitions(t, s, 0)
 
 		ag, err = s.Agreement(ctx, fw.ID)
@@ -393,7 +408,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 
 		e.clk.Set(fw.TermEnd)
 		transitions(t, s, 1)
-		updates(t, db, "the framework agreement has expired", e.tom, e.sarah, e.james, e.carl)
+		updates(t, db, "the framework agreement has expired", e.tom, e.nadia, e.sarah, e.james, e.carl)
 		if ok, _ := s.VisibleToBuyer(ctx, fw.ID, e.rj1); !ok {
 			t.Fatal("an expired framework is hidden from its buyers")
 		}
@@ -455,7 +470,7 @@ func TestOpenFrameworkUnderTheProcurementAct(t *testing.T) {
 		e.fw = fw
 		e.apply(t, e.carl, lot, reqs, "CALDICOTT")
 		e.clk.Set(fw.ApplicationDeadline)
-		if n, err := s.OpenApplications(ctx, e.tom, fw.ID); err != nil || n != 1 {
+		if n, err := e.openBoth(t); err != nil || n != 1 {
 			t.Fatalf("opened %d (err %v): anyone may apply to an open framework", n, err)
 		}
 		apps, _ := s.Applications(ctx, fw.ID)
@@ -484,15 +499,15 @@ func TestOpenFrameworkUnderTheProcurementAct(t *testing.T) {
 		// Nobody looked while it opened and closed: draft -> standstill at
 		// once, and only the state it is in now is notified.
 		transitions(t, s, 1)
-		updates(t, db, "the standstill period has started", e.tom, e.carl)
-		if n := len(notes(t, db, "framework_update")); n != 2 {
+		updates(t, db, "the standstill period has started", e.tom, e.nadia, e.carl)
+		if n := len(notes(t, db, "framework_update")); n != 3 {
 			t.Fatalf("%d updates, want only the standstill's", n)
 		}
 		if err := s.Cancel(ctx, e.tom, fw.ID, "Requirements changed"); err != nil {
 			t.Fatal(err)
 		}
 		transitions(t, s, 1)
-		updates(t, db, "the framework agreement was cancelled", e.tom, e.carl)
+		updates(t, db, "the framework agreement was cancelled", e.tom, e.nadia, e.carl)
 		if _, err := s.Agreement(ctx, fw.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -572,7 +587,7 @@ func TestTransitionsFirstSight(t *testing.T) {
 		}
 		e.clk.Set(e.fw.ApplicationDeadline)
 		transitions(t, e.s, 1)
-		updates(t, db, "applications have closed and evaluation has started", e.tom, e.sarah)
+		updates(t, db, "applications have closed and evaluation has started", e.tom, e.nadia, e.sarah)
 		var detail string
 		db.Model(&audit.Entry{}).Where("action = ?", "framework.state").Order("seq DESC").Limit(1).Pluck("detail", &detail)
 		if !strings.Contains(detail, `"from":"open"`) || !strings.Contains(detail, `"to":"evaluation"`) {

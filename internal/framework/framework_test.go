@@ -409,12 +409,12 @@ func TestBuyers(t *testing.T) {
 		if ok, _ := f.s.EligibleBuyer(ctx, fw.ID, outsider.ID); !ok {
 			t.Fatal("admitted outsider not eligible")
 		}
-		// The consortium's lead heard of each request (two), in the same
+		// The consortium's two leads heard of each request, in the same
 		// transactions as the requests.
 		var asked int64
 		db.Table("notifications").Where("kind = ? AND body_text LIKE ?", "framework_update", "%"+outsider.Name+" asked to buy%").Count(&asked)
-		if asked != 2 {
-			t.Fatalf("%d notifications of the requests for access, want 2 (one per request to the one lead)", asked)
+		if asked != 4 {
+			t.Fatalf("%d notifications of the requests for access, want 4 (one per request to each of the two leads)", asked)
 		}
 		var b framework.Buyer
 		db.Where("framework_id = ? AND organisation_id = ?", fw.ID, outsider.ID).First(&b)

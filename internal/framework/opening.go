@@ -69,31 +69,128 @@ func openable(f *Framework, now time.Time) error {
 	return v.Err()
 }
 
-// OpenApplications opens every lot's sealed box once the application
-// deadline has passed and records each eligible submitted application, so
-// that evaluation can start. Only the consortium lead may open, once.
-// Eligible means the supplier accepted an invitation to the framework or,
-// for an open framework, any supplier; an ineligible supplier's response
-// stays unread and gets no application. It returns how many applications
-// were recorded.
+// Opening is what turning an opening key achieved.
+type Opening struct {
+	// Keys are the keys turned so far, oldest first.
+	Keys []OpeningKey
+	// Opened is true when this key was the second and the applications
+	// were opened; Applications is then how many were recorded.
+	Opened       bool
+	Applications int
+}
+
+// OpeningKey is one lead's turned key.
+type OpeningKey struct {
+	UserID   string
+	Name     string
+	TurnedAt time.Time
+}
+
+func openingScope(frameworkID string) string { return "framework:" + frameworkID }
+
+// OpeningKeys lists the opening keys turned for a framework so far.
+func (s *Service) OpeningKeys(ctx context.Context, frameworkID string) ([]OpeningKey, error) {
+	return openingKeys(s.DB.WithContext(ctx), frameworkID)
+}
+
+func openingKeys(db *gorm.DB, frameworkID string) ([]OpeningKey, error) {
+	keys, err := sealed.Keys(db, openingScope(frameworkID))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OpeningKey, len(keys))
+	for i, k := range keys {
+		var name string
+		if err := db.Table("users").Select("name").Where("id = ?", k.UserID).Scan(&name).Error; err != nil {
+			return nil, fmt.Errorf("read keyholder: %w", err)
+		}
+		out[i] = OpeningKey{UserID: k.UserID, Name: name, TurnedAt: k.TurnedAt}
+	}
+	return out, nil
+}
+
+// OpenApplications turns the actor's opening key. Applications are opened
+// only when two different consortium leads have turned theirs after the
+// deadline (SECURITY.md: four eyes; one person twice does not count, and
+// is refused). Each key is audited. The second key opens every lot's
+// sealed box and records each eligible submitted application, so that
+// evaluation can start. Eligible means the supplier accepted an
+// invitation to the framework or, for an open framework, any supplier; an
+// ineligible supplier's response stays unread and gets no application.
 //
 // The boxes are decrypted first (sealed.Open checks every response against
 // its receipt's SHA-256 and audits each opening), so a tampered response
 // stops the opening before anything is recorded; then one transaction
 // records the applications, marks the framework opened and writes the
-// audit entry, which holds counts only.
-func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frameworkID string) (int, error) {
+// audit entry, which holds counts only. If that fails, either keyholder
+// may try again.
+func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frameworkID string) (Opening, error) {
 	if s.Sealed == nil {
-		return 0, errors.New("framework: opening applications needs the sealed box service")
+		return Opening{}, errors.New("framework: opening applications needs the sealed box service")
 	}
 	f, err := s.Framework(ctx, frameworkID)
 	if err != nil {
-		return 0, err
+		return Opening{}, err
 	}
 	if err := requireLead(s.DB.WithContext(ctx), actor, f); err != nil {
-		return 0, s.refused(ctx, actor, "framework.applications.open", "framework", frameworkID, err)
+		return Opening{}, s.refused(ctx, actor, "framework.applications.open", "framework", frameworkID, err)
 	}
 	if err := openable(f, s.now()); err != nil {
+		return Opening{}, err
+	}
+	var keys []OpeningKey
+	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		f, err := s.lockAsLead(tx, actor, frameworkID)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if err := openable(f, now); err != nil {
+			return err
+		}
+		_, err = sealed.TurnKey(tx, openingScope(frameworkID), actor.UserID, now)
+		if errors.Is(err, sealed.ErrSameKeyholder) {
+			// Turned before: fine if it was the second key and the
+			// opening is being tried again; otherwise the other key is
+			// still missing.
+			if keys, err = openingKeys(tx, frameworkID); err != nil {
+				return err
+			}
+			if len(keys) < sealed.KeysNeeded {
+				var v validate.Errors
+				v.Add(FieldState, "You have already turned your key, at "+uktime.Moment(keys[0].TurnedAt)+
+					" (UK time); the applications open when a second consortium lead turns theirs")
+				return v.Err()
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if keys, err = openingKeys(tx, frameworkID); err != nil {
+			return err
+		}
+		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.applications.key", ObjectType: "framework", ObjectID: frameworkID,
+			Detail: map[string]any{"keys": len(keys), "needed": sealed.KeysNeeded}})
+	})
+	if err != nil {
+		return Opening{}, s.refused(ctx, actor, "framework.applications.key", "framework", frameworkID, err)
+	}
+	if len(keys) < sealed.KeysNeeded {
+		return Opening{Keys: keys}, nil
+	}
+	n, err := s.open(ctx, actor, frameworkID)
+	if err != nil {
+		return Opening{Keys: keys}, err
+	}
+	return Opening{Keys: keys, Opened: true, Applications: n}, nil
+}
+
+// open decrypts every lot's box and records the applications (see
+// OpenApplications, which has checked the two keys).
+func (s *Service) open(ctx context.Context, actor audit.Actor, frameworkID string) (int, error) {
+	f, err := s.Framework(ctx, frameworkID)
+	if err != nil {
 		return 0, err
 	}
 	lots, err := s.Lots(ctx, frameworkID)

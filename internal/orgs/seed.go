@@ -105,12 +105,14 @@ var demoSuppliers = []struct{ Name, Number string }{
 }
 
 // DemoUsers lists the demo people: one for every role, plus a second board
-// member and supplier user so cross-organisation rules can be tried.
+// member and supplier user so cross-organisation rules can be tried, and a
+// second consortium lead, since opening sealed applications takes two.
 var DemoUsers = []DemoUser{
 	{"demo-platform-admin", "Priya Shah", "priya.shah@procurement.example.nhs.uk", authz.PlatformAdmin, DemoPlatform},
 	{"demo-auditor", "Graham Pike", "graham.pike@procurement.example.nhs.uk", authz.Auditor, DemoPlatform},
 	{"demo-national-viewer", "Helen Okafor", "helen.okafor@england.example.nhs.uk", authz.NationalViewer, DemoNational},
 	{"demo-consortium-lead", "Tom Reilly", "tom.reilly@stgeorges.example.nhs.uk", authz.ConsortiumLead, DemoLondon},
+	{"demo-consortium-lead-2", "Nadia Haddad", "nadia.haddad@gstt.example.nhs.uk", authz.ConsortiumLead, DemoLondon},
 	{"demo-trust-lead", "Aisha Khan", "aisha.khan@stgeorges.example.nhs.uk", authz.TrustLead, "RJ7"},
 	{"demo-evaluator", "Ben Carter", "ben.carter@stgeorges.example.nhs.uk", authz.Evaluator, "RJ7"},
 	{"demo-board-member", "Margaret Ellis", "margaret.ellis@stgeorges.example.nhs.uk", authz.BoardMember, "RJ7"},

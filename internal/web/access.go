@@ -172,6 +172,7 @@ var flashes = map[string]string{
 	"declarations-saved":   "Your declarations have been saved",
 	"evaluators-saved":     "Evaluators saved",
 	"applications-opened":  "Applications opened: evaluators can now score them",
+	"key-turned":           "Your key is turned: the applications open when a second consortium lead turns theirs",
 	"decisions-saved":      "Decisions saved",
 	"standstill-started":   "Standstill started and award letters sent",
 	"scores-saved":         "Your scores have been saved as a draft",

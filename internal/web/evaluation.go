@@ -62,6 +62,14 @@ func (s *Server) renderEvaluation(c echo.Context, status int, fw *framework.Fram
 			results = append(results, lotResults{Lot: l, Results: rs})
 		}
 	}
+	keys, err := s.Framework.OpeningKeys(ctx, fw.ID)
+	if err != nil {
+		return err
+	}
+	turned := false
+	for _, k := range keys {
+		turned = turned || k.UserID == viewer(c).User.ID
+	}
 	p := s.formPage(c, "Evaluation: "+fw.Title, formErr)
 	if formErr == nil {
 		p.Form = nil
@@ -70,13 +78,14 @@ func (s *Server) renderEvaluation(c echo.Context, status int, fw *framework.Fram
 	p.Data = map[string]any{
 		"Framework": fw, "State": fw.State(s.Clock.Now()), "Assigned": assigned, "Candidates": candidates, "Chosen": chosen,
 		"Lots": results, "CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
+		"Keys": keys, "KeyTurned": turned,
 	}
 	return s.render(c, status, "evaluation", p)
 }
 
 // evaluationChange runs one change on the evaluation page and shows it
 // again with its field errors, or redirects with a confirmation.
-func (s *Server) evaluationChange(c echo.Context, flash string, change func(fw *framework.Framework) error) error {
+func (s *Server) evaluationChange(c echo.Context, flash *string, change func(fw *framework.Framework) error) error {
 	fw, err := s.ownedFramework(c, "write")
 	if err != nil {
 		return err
@@ -94,20 +103,26 @@ func (s *Server) evaluationChange(c echo.Context, flash string, change func(fw *
 	if err != nil {
 		return err
 	}
-	s.flash(c, flash)
+	s.flash(c, *flash)
 	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/evaluation")
 }
 
 func (s *Server) evaluatorsAssign(c echo.Context) error {
-	return s.evaluationChange(c, "evaluators-saved", func(fw *framework.Framework) error {
+	return s.evaluationChange(c, ptr("evaluators-saved"), func(fw *framework.Framework) error {
 		f, _ := c.FormParams()
 		return s.Framework.AssignEvaluators(c.Request().Context(), actor(c), fw.ID, f["evaluator"])
 	})
 }
 
+// applicationsOpen turns the lead's opening key; the second lead's key
+// opens the applications.
 func (s *Server) applicationsOpen(c echo.Context) error {
-	return s.evaluationChange(c, "applications-opened", func(fw *framework.Framework) error {
-		_, err := s.Framework.OpenApplications(c.Request().Context(), actor(c), fw.ID)
+	flash := "key-turned"
+	return s.evaluationChange(c, &flash, func(fw *framework.Framework) error {
+		o, err := s.Framework.OpenApplications(c.Request().Context(), actor(c), fw.ID)
+		if o.Opened {
+			flash = "applications-opened"
+		}
 		return err
 	})
 }
@@ -115,7 +130,7 @@ func (s *Server) applicationsOpen(c echo.Context) error {
 // decisionsSave records the lead's decision on every application: the
 // form has appoint-<id> (yes or no) and reason-<id> for each.
 func (s *Server) decisionsSave(c echo.Context) error {
-	return s.evaluationChange(c, "decisions-saved", func(fw *framework.Framework) error {
+	return s.evaluationChange(c, ptr("decisions-saved"), func(fw *framework.Framework) error {
 		ctx := c.Request().Context()
 		apps, err := s.Framework.Applications(ctx, fw.ID)
 		if err != nil {
@@ -142,7 +157,7 @@ func (s *Server) decisionsSave(c echo.Context) error {
 }
 
 func (s *Server) standstillStart(c echo.Context) error {
-	return s.evaluationChange(c, "standstill-started", func(fw *framework.Framework) error {
+	return s.evaluationChange(c, ptr("standstill-started"), func(fw *framework.Framework) error {
 		return s.Framework.StartStandstill(c.Request().Context(), actor(c), fw.ID)
 	})
 }

@@ -91,8 +91,24 @@ func TestEvaluationJourney(t *testing.T) {
 		h.Clock.Set(deadline.Add(time.Minute))
 		lead.SignInAs("demo-consortium-lead")
 		evaluator.SignInAs("demo-evaluator")
+		// Two keys, turned by two different leads: the first alone, or
+		// turned twice, opens nothing.
 		if r := lead.PostForm(page+"/evaluation", page+"/open", nil); r.Status != http.StatusSeeOther {
-			t.Fatalf("open: status %d\n%s", r.Status, r.Body)
+			t.Fatalf("first key: status %d\n%s", r.Status, r.Body)
+		}
+		if r := lead.PostForm(page+"/evaluation", page+"/open", nil); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "second consortium lead") {
+			t.Fatalf("the same lead's second key: status %d", r.Status)
+		}
+		if apps, _ := h.App.Framework.Applications(ctx, fw.ID); len(apps) != 0 {
+			t.Fatal("one lead opened the applications")
+		}
+		second := h.Browser(t)
+		second.SignInAs("demo-consortium-lead-2")
+		if r := second.Get(page + "/evaluation"); !strings.Contains(r.Body, "Key turned by Tom Reilly") {
+			t.Fatalf("the second lead does not see the first key:\n%s", r.Body)
+		}
+		if r := second.PostForm(page+"/evaluation", page+"/open", nil); r.Status != http.StatusSeeOther {
+			t.Fatalf("second key: status %d\n%s", r.Status, r.Body)
 		}
 		apps, _ := h.App.Framework.Applications(ctx, fw.ID)
 		if len(apps) != 2 {
