@@ -280,6 +280,14 @@ func (s *Service) sendAwardLetters(ctx context.Context, tx *gorm.DB, f *Framewor
 			passing[r.Application.LotID]++
 		}
 	}
+	// The appointed suppliers of each lot with their scores, for every
+	// letter of that lot.
+	appointed := map[string][]string{}
+	for _, r := range all {
+		if r.Application.Status == ApplicationAppointed {
+			appointed[r.Application.LotID] = append(appointed[r.Application.LotID], fmt.Sprintf("%s (%.1f%%)", r.Application.Supplier.Name, r.Score))
+		}
+	}
 	sent := 0
 	for _, r := range all {
 		a, l := r.Application, lotByID[r.Application.LotID]
@@ -291,7 +299,7 @@ func (s *Service) sendAwardLetters(ctx context.Context, tx *gorm.DB, f *Framewor
 			"Procurement":    fmt.Sprintf("%s %s, lot %d: %s", f.Reference, f.Title, l.Number, l.Title),
 			"Organisation":   a.Supplier.Name,
 			"Successful":     a.Status == ApplicationAppointed,
-			"Reasons":        letterReasons(r, passing[a.LotID]),
+			"Reasons":        letterReasons(r, passing[a.LotID], appointed[a.LotID]),
 			"StandstillEnds": ends,
 		}
 		if err := s.notifyAll(ctx, tx, users, awardLetterKind, data, SupplierPath(f.ID)); err != nil {
@@ -302,18 +310,27 @@ func (s *Service) sendAwardLetters(ctx context.Context, tx *gorm.DB, f *Framewor
 	return sent, nil
 }
 
-// letterReasons is what an award letter says about the decision: the
-// lead's reason, and for an appointed supplier the score and rank it was
-// appointed on (PCR 2015 regulation 86 and the Procurement Act's
-// assessment summaries both expect the supplier's own score).
-func letterReasons(r Result, passing int) string {
+// letterReasons is what an award letter says about the decision. PCR 2015
+// regulation 86 asks for the reasons, the names of the successful suppliers
+// and the characteristics and relative advantages of their tenders; the
+// Procurement Act's assessment summaries for the supplier's own assessment
+// beside the successful one. So every letter gives the supplier's own
+// result (its score and rank, or the requirements it failed), the
+// appointed suppliers of the lot with their scores, and the lead's reason.
+func letterReasons(r Result, passing int, appointed []string) string {
 	a := r.Application
-	if a.Status != ApplicationAppointed {
-		return a.Reason
+	var b strings.Builder
+	switch {
+	case r.Rank > 0:
+		fmt.Fprintf(&b, "Your application scored %.1f%% and was ranked %d of %d passing applications to this lot.", r.Score, r.Rank, passing)
+	case len(r.Failed) > 0:
+		fmt.Fprintf(&b, "Your application did not pass %s.", references(r.Failed))
 	}
-	summary := fmt.Sprintf("Your application scored %.1f%% and was ranked %d of %d passing applications to this lot.", r.Score, r.Rank, passing)
+	if a.Status != ApplicationAppointed && len(appointed) > 0 {
+		fmt.Fprintf(&b, " Appointed to this lot: %s.", strings.Join(appointed, ", "))
+	}
 	if a.Reason != "" {
-		summary += " " + a.Reason
+		fmt.Fprintf(&b, "\n\n%s", a.Reason)
 	}
-	return summary
+	return strings.TrimSpace(b.String())
 }

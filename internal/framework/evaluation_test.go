@@ -330,9 +330,9 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		}
 		want := map[string]string{ // user, procurement -> successful: reasons
 			e.sarah.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 1: Acute EPR": "true: Your application scored 79.2% and was ranked 1 of 1 passing applications to this lot.",
-			e.sarah.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 2: Hosting":   "true: Your application scored 75.0% and was ranked 1 of 2 passing applications to this lot. Strongest hosting offer.",
-			e.james.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 1: Acute EPR": "false: Your application did not show DSP Toolkit compliance (EPR-SEC-001).",
-			e.james.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 2: Hosting":   "false: The lot takes one supplier; yours scored 50.0% against 75.0%.",
+			e.sarah.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 2: Hosting":   "true: Your application scored 75.0% and was ranked 1 of 2 passing applications to this lot.\n\nStrongest hosting offer.",
+			e.james.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 1: Acute EPR": "false: Your application did not pass EPR-SEC-001. Appointed to this lot: Meridian Health Systems Ltd (79.2%).\n\nYour application did not show DSP Toolkit compliance (EPR-SEC-001).",
+			e.james.UserID + " SLCSC-EPR-2027 Electronic patient record systems, lot 2: Hosting":   "false: Your application scored 50.0% and was ranked 2 of 2 passing applications to this lot. Appointed to this lot: Meridian Health Systems Ltd (75.0%).\n\nThe lot takes one supplier; yours scored 50.0% against 75.0%.",
 		}
 		for _, l := range letters {
 			key := l.UserID + " " + l.Data["Procurement"].(string)

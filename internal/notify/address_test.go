@@ -73,3 +73,43 @@ func TestNotifyAddressEmailsAndForgetsTheLink(t *testing.T) {
 		}
 	})
 }
+
+// TestNotifyAddressForgetsTheLinkWhenItGivesUp: when the SMTP server is
+// down for every attempt, the last failure also drops the stored link.
+func TestNotifyAddressForgetsTheLinkWhenItGivesUp(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		mp := mailpittest.Start(t)
+		mailer, err := notify.NewSMTPMailer(mp.SMTPURL, "noreply@procurement.example.nhs.uk")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mp.Stop()
+		n, _ := newNotifier(t, db)
+		data := map[string]any{"Framework": "SLCSC-EPR-2027", "Consortium": "South London", "Deadline": start}
+		if err := db.Tx(ctx, func(tx *gorm.DB) error {
+			return n.NotifyAddress(ctx, tx, "bids@meridian.example.com", notify.KindFrameworkInvitation, data, "/invitations/s3cr3t")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		id := queued(t, db)[0]
+		w := &notify.EmailWorker{N: n, Mailer: mailer}
+		first := job(id, 1)
+		first.MaxAttempts = 3
+		if err := w.Work(ctx, first); err == nil {
+			t.Fatal("sent with the server down")
+		}
+		if note := reload(t, db, id); !strings.Contains(note.Link, "s3cr3t") {
+			t.Fatal("the link was dropped before the last attempt")
+		}
+		last := job(id, 3)
+		last.MaxAttempts = 3
+		if err := w.Work(ctx, last); err == nil {
+			t.Fatal("sent with the server down")
+		}
+		note := reload(t, db, id)
+		if strings.Contains(note.BodyText+note.Data+note.Link, "s3cr3t") || note.EmailError == "" {
+			t.Fatalf("after the last attempt: %+v", note)
+		}
+	})
+}

@@ -130,8 +130,14 @@ func (w *EmailWorker) fail(ctx context.Context, job *river.Job[EmailArgs], id st
 		text = text[:2000]
 	}
 	// Recorded even when the attempt timed out or the worker is stopping.
-	w.N.DB.WithContext(context.WithoutCancel(ctx)).Model(&Notification{}).
-		Where("id = ? AND emailed_at IS NULL", id).Update("email_error", text)
+	db := w.N.DB.WithContext(context.WithoutCancel(ctx))
+	db.Model(&Notification{}).Where("id = ? AND emailed_at IS NULL", id).Update("email_error", text)
+	if job != nil && job.JobRow != nil && job.MaxAttempts > 0 && job.Attempt >= job.MaxAttempts {
+		// The last attempt: an email to an address will never go, so its
+		// one-time link is not kept either (the sender must send a new one).
+		db.Model(&Notification{}).Where("id = ? AND emailed_at IS NULL AND user_id IS NULL", id).
+			Updates(map[string]any{"body_text": addressFailedNote, "data": "{}", "link": ""})
+	}
 }
 
 // SMTPMailer sends email through an SMTP server.

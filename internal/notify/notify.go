@@ -173,6 +173,10 @@ func (n *Notifier) Notify(ctx context.Context, tx *gorm.DB, userID, kind string,
 // has gone (see NotifyAddress).
 const addressSentNote = "Emailed. The text is not kept because it held a link meant only for the recipient."
 
+// addressFailedNote replaces the text of an email to an address that could
+// not be sent after every attempt.
+const addressFailedNote = "Could not be emailed after every attempt. The text is not kept because it held a link meant only for the recipient; send it again."
+
 // NotifyAddress emails someone who is not (yet) a user of the portal, such
 // as a supplier contact invited to apply, inside tx like Notify. It is
 // email only, whatever the kind: there is nobody to show it to in the
