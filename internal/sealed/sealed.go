@@ -186,6 +186,7 @@ type draft struct {
 	Content      []byte    `gorm:"column:content"`
 	WrappedKey   []byte    `gorm:"column:wrapped_key"`
 	SavedAt      time.Time `gorm:"column:saved_at"`
+	Version      int       `gorm:"column:version"`
 }
 
 func (draft) TableName() string { return "sealed_drafts" }
@@ -352,10 +353,22 @@ func find(tx *gorm.DB, box Box, supplierOrgID string) (*Submission, error) {
 	return &sub, nil
 }
 
+// AnyDraftVersion, as SaveDraftAt's seen version, saves whatever is there.
+const AnyDraftVersion = -1
+
 // SaveDraft keeps the supplier's working copy, encrypted, replacing the
-// previous one. A draft is never seen by the buyer and is not a submission.
-// It is refused at or after the deadline like every write.
+// previous one whatever it was. A draft is never seen by the buyer and is
+// not a submission. It is refused at or after the deadline like every
+// write.
 func (s *Service) SaveDraft(ctx context.Context, actor audit.Actor, box Box, supplierOrgID string, content []byte) error {
+	return s.SaveDraftAt(ctx, actor, box, supplierOrgID, content, AnyDraftVersion)
+}
+
+// SaveDraftAt is SaveDraft for an editor who saw version seen of the
+// working copy (0 when there was none): if it has moved on since (another
+// tab or a colleague saved), nothing is written and the error is
+// store.ErrConflict.
+func (s *Service) SaveDraftAt(ctx context.Context, actor audit.Actor, box Box, supplierOrgID string, content []byte, seen int) error {
 	attempt := s.now()
 	if err := checkWrite(box, attempt); err != nil {
 		if errors.Is(err, ErrDeadlinePassed) {
@@ -381,14 +394,27 @@ func (s *Service) SaveDraft(ctx context.Context, actor audit.Actor, box Box, sup
 		if err != nil {
 			return err
 		}
+		// A no-op update takes the submission's row lock on PostgreSQL
+		// (SQLite's transactions are serialised already), so two saves of
+		// the same working copy queue and the second sees the first.
+		if err := tx.Model(&Submission{}).Where("id = ?", sub.ID).Update("updated_at", gorm.Expr("updated_at")).Error; err != nil {
+			return fmt.Errorf("lock submission: %w", err)
+		}
+		var current draft
+		if err := tx.Where("submission_id = ?", sub.ID).Limit(1).Find(&current).Error; err != nil {
+			return fmt.Errorf("read draft: %w", err)
+		}
+		if seen != AnyDraftVersion && seen != current.Version {
+			return store.ErrConflict
+		}
 		ct, wk, err := s.seal(content, draftAD(sub.ID))
 		if err != nil {
 			return err
 		}
-		d := draft{SubmissionID: sub.ID, Content: ct, WrappedKey: wk, SavedAt: attempt}
+		d := draft{SubmissionID: sub.ID, Content: ct, WrappedKey: wk, SavedAt: attempt, Version: current.Version + 1}
 		if err := tx.Clauses(clause.OnConflict{
 			Columns:   []clause.Column{{Name: "submission_id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"content", "wrapped_key", "saved_at"}),
+			DoUpdates: clause.AssignmentColumns([]string{"content", "wrapped_key", "saved_at", "version"}),
 		}).Create(&d).Error; err != nil {
 			return fmt.Errorf("save draft: %w", err)
 		}
@@ -402,36 +428,50 @@ func (s *Service) SaveDraft(ctx context.Context, actor audit.Actor, box Box, sup
 	return err
 }
 
+// WorkingCopy is a supplier's saved draft.
+type WorkingCopy struct {
+	Content []byte
+	SavedAt time.Time
+	// Version moves on with every save; pass it to SaveDraftAt.
+	Version int
+}
+
 // Draft returns the supplier's saved working copy, or store.ErrNotFound.
 // Only a supplier user of supplierOrgID may read it, at any time.
 func (s *Service) Draft(ctx context.Context, actor audit.Actor, box Box, supplierOrgID string) ([]byte, time.Time, error) {
+	wc, err := s.WorkingCopy(ctx, actor, box, supplierOrgID)
+	return wc.Content, wc.SavedAt, err
+}
+
+// WorkingCopy is Draft with the draft's version.
+func (s *Service) WorkingCopy(ctx context.Context, actor audit.Actor, box Box, supplierOrgID string) (WorkingCopy, error) {
 	if err := box.check(); err != nil {
-		return nil, time.Time{}, err
+		return WorkingCopy{}, err
 	}
 	db := s.DB.WithContext(ctx)
 	ok, err := actsForSupplier(db, actor.UserID, supplierOrgID)
 	if err != nil {
-		return nil, time.Time{}, err
+		return WorkingCopy{}, err
 	}
 	if !ok {
-		return nil, time.Time{}, ErrForbidden
+		return WorkingCopy{}, ErrForbidden
 	}
 	sub, err := find(db, box, supplierOrgID)
 	if err != nil {
-		return nil, time.Time{}, err
+		return WorkingCopy{}, err
 	}
 	var d draft
 	if err := db.Where("submission_id = ?", sub.ID).Limit(1).Find(&d).Error; err != nil {
-		return nil, time.Time{}, fmt.Errorf("read draft: %w", err)
+		return WorkingCopy{}, fmt.Errorf("read draft: %w", err)
 	}
 	if d.SubmissionID == "" {
-		return nil, time.Time{}, fmt.Errorf("draft: %w", store.ErrNotFound)
+		return WorkingCopy{}, fmt.Errorf("draft: %w", store.ErrNotFound)
 	}
 	plain, err := s.unseal(d.Content, d.WrappedKey, draftAD(sub.ID))
 	if err != nil {
-		return nil, time.Time{}, err
+		return WorkingCopy{}, err
 	}
-	return plain, d.SavedAt, nil
+	return WorkingCopy{Content: plain, SavedAt: d.SavedAt, Version: d.Version}, nil
 }
 
 // Submit seals content as the supplier's response: the first time as a

@@ -14,6 +14,7 @@ import (
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
+	"github.com/nhsprocure/portal/internal/validate"
 )
 
 // application is one supplier's application to one lot as its pages need
@@ -29,6 +30,9 @@ type application struct {
 	Reqs      []framework.LotRequirement
 	Content   framework.ApplicationContent
 	SavedAt   time.Time
+	// DraftVersion is the working copy's version (0 before the first
+	// save); the task forms send it back so a stale tab is caught.
+	DraftVersion int
 	// Status is the zero value until the supplier has saved anything.
 	Status   sealed.Status
 	Receipts []sealed.Receipt
@@ -169,14 +173,14 @@ func (s *Server) loadApplication(c echo.Context, act string) (*application, erro
 		return nil, err
 	}
 	a.Sections = framework.Sections(a.Reqs)
-	draft, saved, err := s.Sealed.Draft(ctx, actor(c), a.Box, org.ID)
+	wc, err := s.Sealed.WorkingCopy(ctx, actor(c), a.Box, org.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	if a.Content, err = framework.DecodeApplication(lot.ID, draft); err != nil {
+	if a.Content, err = framework.DecodeApplication(lot.ID, wc.Content); err != nil {
 		return nil, err
 	}
-	a.SavedAt = saved
+	a.SavedAt, a.DraftVersion = wc.SavedAt, wc.Version
 	a.Status, err = s.Sealed.StatusOf(ctx, a.Box, org.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -196,14 +200,36 @@ func (a *application) section(c echo.Context) (int, *framework.Section, error) {
 	return n - 1, &a.Sections[n-1], nil
 }
 
-// saveDraft seals the working copy again.
+// draftConflict is shown when the working copy was saved elsewhere since
+// the page was opened.
+const draftConflict = "Your application was changed in another tab or by a colleague after you opened this page. Nothing was overwritten: your answers are still below; reload the page to see the latest version, then make your changes again."
+
+// saveDraft seals the working copy again, if it is still the version the
+// form was showing (store.ErrConflict otherwise).
 func (s *Server) saveDraft(c echo.Context, a *application) error {
 	b, err := a.Content.Encode()
 	if err != nil {
 		return err
 	}
-	if err := s.Sealed.SaveDraft(c.Request().Context(), actor(c), a.Box, a.Supplier.ID, b); err != nil {
+	f, _ := c.FormParams()
+	if err := s.Sealed.SaveDraftAt(c.Request().Context(), actor(c), a.Box, a.Supplier.ID, b, formInt(f, "draft_version")); err != nil {
 		return fmt.Errorf("save application draft: %w", err)
 	}
 	return nil
+}
+
+// draftProblem turns a refused save into a message for the page: the
+// deadline, or a save made elsewhere in the meantime; ok is false for
+// other errors.
+func draftProblem(err error) (*validate.Errors, bool) {
+	if msg, ok := deadlineProblem(err); ok {
+		return msg, true
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return newErrors("deadline", draftConflict), true
+	}
+	if errors.Is(err, sealed.ErrNotOpenYet) {
+		return newErrors("deadline", "Applications are not open yet"), true
+	}
+	return nil, false
 }

@@ -113,7 +113,7 @@ func (s *Server) applicationSectionSave(c echo.Context) error {
 		return s.renderSection(c, http.StatusBadRequest, a, i, sec, err)
 	}
 	if err := s.saveDraft(c, a); err != nil {
-		if msg, ok := deadlineProblem(err); ok {
+		if msg, ok := draftProblem(err); ok {
 			return s.renderSection(c, http.StatusConflict, a, i, sec, msg)
 		}
 		return err
@@ -188,7 +188,7 @@ func (s *Server) applicationDocumentsSave(c echo.Context) error {
 		return errNotFound
 	}
 	if err := s.saveDraft(c, a); err != nil {
-		if msg, ok := deadlineProblem(err); ok {
+		if msg, ok := draftProblem(err); ok {
 			return s.renderDocumentsTask(c, http.StatusConflict, a, msg)
 		}
 		return err
@@ -232,7 +232,7 @@ func (s *Server) applicationDeclarationsSave(c echo.Context) error {
 		}
 	}
 	if err := s.saveDraft(c, a); err != nil {
-		if msg, ok := deadlineProblem(err); ok {
+		if msg, ok := draftProblem(err); ok {
 			return s.renderApplication(c, http.StatusConflict, "application_declarations", "Declarations", a, msg)
 		}
 		return err

@@ -184,14 +184,20 @@ func TestSupplierApplicationJourney(t *testing.T) {
 				t.Fatalf("submit with gaps: status %d", r.Status)
 			}
 			// Section 1 (Medicines) and 2 (Interoperability).
-			r := sarah.PostForm(sectionPath(app, 1), sectionPath(app, 1), url.Values{
+			r := saveTask(t, sarah, sectionPath(app, 1), url.Values{
 				"text-" + byRef["EPR-MED-001"]: {"Live at 40 trusts with closed-loop prescribing."}, "meets-" + byRef["EPR-MED-002"]: {"yes"},
 			})
 			if r.Status != http.StatusSeeOther {
 				t.Fatalf("save section 1: status %d\n%s", r.Status, r.Body)
 			}
-			sarah.PostForm(sectionPath(app, 2), sectionPath(app, 2), url.Values{"meets-" + byRef["EPR-INT-001"]: {"yes"}, "text-" + byRef["EPR-INT-001"]: {"FHIR R4 UK Core."}})
-			sarah.PostForm(app+"/declarations", app+"/declarations", url.Values{"declaration": {"exclusion", "conflicts", "accurate"}})
+			// A second tab still showing the page before that save is told,
+			// and its answers are not saved over the first tab's.
+			stale := url.Values{"meets-" + byRef["EPR-INT-001"]: {"no"}, "draft_version": {"0"}}
+			if r := sarah.PostForm(sectionPath(app, 2), sectionPath(app, 2), stale); r.Status != http.StatusConflict || !strings.Contains(r.Body, "another tab") {
+				t.Fatalf("stale save: status %d", r.Status)
+			}
+			saveTask(t, sarah, sectionPath(app, 2), url.Values{"meets-" + byRef["EPR-INT-001"]: {"yes"}, "text-" + byRef["EPR-INT-001"]: {"FHIR R4 UK Core."}})
+			saveTask(t, sarah, app+"/declarations", url.Values{"declaration": {"exclusion", "conflicts", "accurate"}})
 			check = sarah.Get(app + "/check")
 			if !strings.Contains(check.Body, "Submit application") || !strings.Contains(check.Body, "closed-loop prescribing") {
 				t.Fatalf("check page when complete:\n%s", check.Body)
@@ -355,4 +361,18 @@ func TestApplicationsRefusedOutsideTheWindow(t *testing.T) {
 			t.Fatalf("something was saved outside the window: %v", err)
 		}
 	})
+}
+
+var draftVersionField = regexp.MustCompile(`name="draft_version" value="(\d+)"`)
+
+// saveTask submits a task page's form as a browser would, with the
+// working copy's version the page carries.
+func saveTask(t *testing.T, b *apptest.Browser, page string, form url.Values) apptest.Response {
+	t.Helper()
+	m := draftVersionField.FindStringSubmatch(b.Get(page).Body)
+	if m == nil {
+		t.Fatalf("no draft version on %s", page)
+	}
+	form.Set("draft_version", m[1])
+	return b.PostForm(page, page, form)
 }
