@@ -35,7 +35,27 @@ func TestBuyersAskForAccess(t *testing.T) {
 			}
 			outsider.SignInAs("newcomer")
 
+			// A draft is nobody's business outside the consortium: not
+			// listed, and its page is not found.
+			londonID, _ := publishedCatalogue(t, h, "Draft requirements")
+			draft, err := h.App.Framework.CreateFramework(ctx, audit.Actor{Label: "test"}, londonID, framework.FrameworkInput{
+				Reference: "SLCSC-PACS-2027", Title: "Imaging", Regime: framework.RegimePA2023, Kind: framework.KindClosed,
+				TermStart: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), TermEnd: time.Date(2031, 3, 31, 0, 0, 0, 0, time.UTC),
+				ApplicationsOpen: apptest.Start, ClarificationDeadline: apptest.Start.Add(24 * time.Hour), ApplicationDeadline: apptest.Start.Add(48 * time.Hour),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := outsider.Get("/frameworks/" + draft.ID); r.Status != http.StatusNotFound {
+				t.Fatalf("a trust outside the consortium GET its draft: status %d", r.Status)
+			}
+			if r := outsider.Get("/frameworks/" + draft.ID + "/agreement"); r.Status != http.StatusNotFound {
+				t.Fatalf("a trust outside the consortium GET its draft's agreement: status %d", r.Status)
+			}
 			list := outsider.Get(framework.BuyPath)
+			if strings.Contains(list.Body, "SLCSC-PACS-2027") {
+				t.Fatal("a draft is listed to trusts")
+			}
 			if list.Status != http.StatusOK || !strings.Contains(list.Body, "SLCSC-EPR-2027") || !strings.Contains(list.Body, "Ask for access") {
 				t.Fatalf("buy page for an outsider: status %d\n%s", list.Status, list.Body)
 			}
