@@ -673,6 +673,49 @@ func (s *Service) Count(ctx context.Context, box Box) (int, error) {
 	return int(n), nil
 }
 
+// latestRow is the latest version of a submitted response, as stored.
+type latestRow struct {
+	SubmissionID  string    `gorm:"column:submission_id"`
+	SupplierOrgID string    `gorm:"column:supplier_org_id"`
+	Number        int       `gorm:"column:number"`
+	Kind          string    `gorm:"column:kind"`
+	ReceivedAt    time.Time `gorm:"column:received_at"`
+	SHA256        string    `gorm:"column:sha256"`
+	Content       []byte    `gorm:"column:content"`
+	WrappedKey    []byte    `gorm:"column:wrapped_key"`
+}
+
+// latest selects the latest version of every submitted response in box.
+func latest(db *gorm.DB, box Box) *gorm.DB {
+	return db.Select("v.submission_id, s.supplier_org_id, v.number, v.kind, v.received_at, v.sha256, v.content, v.wrapped_key").
+		Table("sealed_versions v").Joins("JOIN sealed_submissions s ON s.id = v.submission_id AND v.number = s.current_version").
+		Where("s.box_type = ? AND s.box_id = ? AND s.status = ?", box.Type, box.ID, StatusSubmitted)
+}
+
+// unsealChecked decrypts a stored version and checks it against the
+// SHA-256 on its receipt.
+func (s *Service) unsealChecked(r latestRow) ([]byte, error) {
+	plain, err := s.unseal(r.Content, r.WrappedKey, versionAD(r.SubmissionID, r.Number))
+	if err == nil && Hash(plain) != r.SHA256 {
+		err = fmt.Errorf("%w: the content does not match the SHA-256 on its receipt", documents.ErrTampered)
+	}
+	return plain, err
+}
+
+// refuseEarly audits an attempt to open or read the box before its
+// deadline and returns ErrSealed.
+func (s *Service) refuseEarly(ctx context.Context, actor audit.Actor, action string, box Box, attempt time.Time, extra map[string]any) error {
+	d := map[string]any{"box_type": box.Type, "box_id": box.ID, "reason": "before the deadline",
+		"deadline": box.Deadline.UTC().Format(time.RFC3339), "attempt": attempt.Format(time.RFC3339Nano)}
+	for k, v := range extra {
+		d[k] = v
+	}
+	err := s.Audit.Record(ctx, s.DB, actor, audit.Event{
+		Action: action, ObjectType: "sealed_box", ObjectID: box.Type + ":" + box.ID, Outcome: audit.Denied, Detail: d,
+	})
+	return errors.Join(ErrSealed, err)
+}
+
 // Open decrypts the box: for each supplier whose response is submitted, its
 // latest version, checked against the SHA-256 on its receipt. Before the
 // deadline (by the service clock) it fails with ErrSealed and the attempt is
@@ -689,39 +732,17 @@ func (s *Service) Open(ctx context.Context, actor audit.Actor, box Box) ([]Opene
 	}
 	object := box.Type + ":" + box.ID
 	if attempt.Before(box.Deadline) {
-		err := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-			Action: "sealed.open", ObjectType: "sealed_box", ObjectID: object, Outcome: audit.Denied,
-			Detail: map[string]any{"box_type": box.Type, "box_id": box.ID, "reason": "before the deadline",
-				"deadline": box.Deadline.UTC().Format(time.RFC3339), "attempt": attempt.Format(time.RFC3339Nano)},
-		})
-		return nil, errors.Join(ErrSealed, err)
+		return nil, s.refuseEarly(ctx, actor, "sealed.open", box, attempt, nil)
 	}
-	type row struct {
-		SubmissionID  string    `gorm:"column:submission_id"`
-		SupplierOrgID string    `gorm:"column:supplier_org_id"`
-		Number        int       `gorm:"column:number"`
-		Kind          string    `gorm:"column:kind"`
-		ReceivedAt    time.Time `gorm:"column:received_at"`
-		SHA256        string    `gorm:"column:sha256"`
-		Content       []byte    `gorm:"column:content"`
-		WrappedKey    []byte    `gorm:"column:wrapped_key"`
-	}
-	var rows []row
-	err := s.DB.WithContext(ctx).
-		Select("v.submission_id, s.supplier_org_id, v.number, v.kind, v.received_at, v.sha256, v.content, v.wrapped_key").
-		Table("sealed_versions v").Joins("JOIN sealed_submissions s ON s.id = v.submission_id AND v.number = s.current_version").
-		Where("s.box_type = ? AND s.box_id = ? AND s.status = ?", box.Type, box.ID, StatusSubmitted).
-		Order("v.received_at, v.id").Find(&rows).Error
+	var rows []latestRow
+	err := latest(s.DB.WithContext(ctx), box).Order("v.received_at, v.id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("read submissions: %w", err)
 	}
 	out := make([]Opened, 0, len(rows))
 	opened := make([]string, 0, len(rows))
 	for _, r := range rows {
-		plain, err := s.unseal(r.Content, r.WrappedKey, versionAD(r.SubmissionID, r.Number))
-		if err == nil && Hash(plain) != r.SHA256 {
-			err = fmt.Errorf("%w: the content does not match the SHA-256 on its receipt", documents.ErrTampered)
-		}
+		plain, err := s.unsealChecked(r)
 		if err != nil {
 			err = fmt.Errorf("sealed: open submission %s version %d: %w", r.SubmissionID, r.Number, err)
 			aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
@@ -761,39 +782,18 @@ func (s *Service) Read(ctx context.Context, actor audit.Actor, box Box, submissi
 	if err := box.check(); err != nil {
 		return Opened{}, err
 	}
-	object := box.Type + ":" + box.ID
 	if attempt.Before(box.Deadline) {
-		err := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-			Action: "sealed.read", ObjectType: "sealed_box", ObjectID: object, Outcome: audit.Denied,
-			Detail: map[string]any{"box_type": box.Type, "box_id": box.ID, "submission_id": submissionID, "reason": "before the deadline",
-				"deadline": box.Deadline.UTC().Format(time.RFC3339), "attempt": attempt.Format(time.RFC3339Nano)},
-		})
-		return Opened{}, errors.Join(ErrSealed, err)
+		return Opened{}, s.refuseEarly(ctx, actor, "sealed.read", box, attempt, map[string]any{"submission_id": submissionID})
 	}
-	var r struct {
-		SupplierOrgID string    `gorm:"column:supplier_org_id"`
-		Number        int       `gorm:"column:number"`
-		Kind          string    `gorm:"column:kind"`
-		ReceivedAt    time.Time `gorm:"column:received_at"`
-		SHA256        string    `gorm:"column:sha256"`
-		Content       []byte    `gorm:"column:content"`
-		WrappedKey    []byte    `gorm:"column:wrapped_key"`
-	}
-	err := s.DB.WithContext(ctx).
-		Select("s.supplier_org_id, v.number, v.kind, v.received_at, v.sha256, v.content, v.wrapped_key").
-		Table("sealed_versions v").Joins("JOIN sealed_submissions s ON s.id = v.submission_id AND v.number = s.current_version").
-		Where("s.id = ? AND s.box_type = ? AND s.box_id = ? AND s.status = ?", submissionID, box.Type, box.ID, StatusSubmitted).
-		Limit(1).Find(&r).Error
+	var r latestRow
+	err := latest(s.DB.WithContext(ctx), box).Where("s.id = ?", submissionID).Limit(1).Find(&r).Error
 	if err != nil {
 		return Opened{}, fmt.Errorf("read submission: %w", err)
 	}
 	if r.SHA256 == "" {
 		return Opened{}, fmt.Errorf("submitted response %s: %w", submissionID, store.ErrNotFound)
 	}
-	plain, err := s.unseal(r.Content, r.WrappedKey, versionAD(submissionID, r.Number))
-	if err == nil && Hash(plain) != r.SHA256 {
-		err = fmt.Errorf("%w: the content does not match the SHA-256 on its receipt", documents.ErrTampered)
-	}
+	plain, err := s.unsealChecked(r)
 	if err != nil {
 		err = fmt.Errorf("sealed: read submission %s version %d: %w", submissionID, r.Number, err)
 		aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
