@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 
@@ -93,6 +95,12 @@ func (s *Service) Lots(ctx context.Context, frameworkID string) ([]Lot, error) {
 // references list copies them all. Requirements the lot already has (by
 // reference) are refused, as are references the version does not hold.
 func (s *Service) CopyRequirements(ctx context.Context, actor audit.Actor, lotID, catalogueID string, version int, references []string) ([]LotRequirement, error) {
+	// Only the framework's own consortium's catalogues: another's
+	// requirements are not the lead's to copy, or to learn about from the
+	// messages below.
+	if err := s.ownCatalogue(ctx, lotID, catalogueID); err != nil {
+		return nil, err
+	}
 	reqs, err := s.Catalogue.Snapshot(ctx, catalogueID, version)
 	if err != nil {
 		return nil, err
@@ -177,6 +185,25 @@ func (s *Service) CopyRequirements(ctx context.Context, actor audit.Actor, lotID
 	return out, nil
 }
 
+// ownCatalogue refuses, as not found, a catalogue that does not belong to
+// the consortium whose framework the lot is part of.
+func (s *Service) ownCatalogue(ctx context.Context, lotID, catalogueID string) error {
+	var owners struct {
+		Framework string `gorm:"column:framework_owner"`
+		Catalogue string `gorm:"column:catalogue_owner"`
+	}
+	err := s.DB.WithContext(ctx).Raw(`SELECT f.consortium_id AS framework_owner, c.consortium_id AS catalogue_owner
+		FROM framework_lots l JOIN frameworks f ON f.id = l.framework_id, catalogues c
+		WHERE l.id = ? AND c.id = ?`, lotID, catalogueID).Scan(&owners).Error
+	if err != nil {
+		return fmt.Errorf("check catalogue owner: %w", err)
+	}
+	if owners.Framework == "" || owners.Framework != owners.Catalogue {
+		return fmt.Errorf("catalogue %s for lot %s: %w", catalogueID, lotID, store.ErrNotFound)
+	}
+	return nil
+}
+
 // LotRequirements lists a lot's requirements in order.
 func (s *Service) LotRequirements(ctx context.Context, lotID string) ([]LotRequirement, error) {
 	var out []LotRequirement
@@ -246,6 +273,17 @@ func (s *Service) SetCriteria(ctx context.Context, actor audit.Actor, frameworkI
 		if err := tx.Create(&clean).Error; err != nil {
 			return fmt.Errorf("save criteria: %w", err)
 		}
+		// Requirements linked to a criterion that is gone count towards
+		// the first again.
+		names := make([]string, len(clean))
+		for i, c := range clean {
+			names[i] = c.Name
+		}
+		lots := tx.Model(&Lot{}).Select("id").Where("framework_id = ?", frameworkID)
+		if err := tx.Model(&LotRequirement{}).Where("lot_id IN (?) AND criterion <> '' AND criterion NOT IN ?", lots, names).
+			Update("criterion", "").Error; err != nil {
+			return fmt.Errorf("unlink removed criteria: %w", err)
+		}
 		detail := make([]map[string]any, len(clean))
 		for i, c := range clean {
 			detail[i] = map[string]any{"name": c.Name, "weight": c.Weight}
@@ -273,4 +311,67 @@ func (s *Service) Criteria(ctx context.Context, frameworkID string) ([]Criterion
 		return nil, fmt.Errorf("list criteria: %w", err)
 	}
 	return out, nil
+}
+
+// FieldRequirementCriterion is the form field of the criterion a lot
+// requirement counts towards.
+func FieldRequirementCriterion(lotRequirementID string) string {
+	return "criterion-" + lotRequirementID
+}
+
+// LinkCriteria says which evaluation criterion each of a draft lot's scored
+// requirements counts towards (links maps lot requirement IDs to criterion
+// names; "" is the first criterion). Pass/fail requirements are gates and
+// count towards none. Every problem is reported and nothing is saved in
+// part.
+func (s *Service) LinkCriteria(ctx context.Context, actor audit.Actor, lotID string, links map[string]string) error {
+	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
+		var lot Lot
+		if err := tx.Where("id = ?", lotID).First(&lot).Error; err != nil {
+			return notFound(err, "lot")
+		}
+		if _, err := s.lockDraft(tx, lot.FrameworkID); err != nil {
+			return err
+		}
+		var criteria []Criterion
+		if err := tx.Where("framework_id = ?", lot.FrameworkID).Find(&criteria).Error; err != nil {
+			return fmt.Errorf("read criteria: %w", err)
+		}
+		names := map[string]bool{"": true}
+		for _, c := range criteria {
+			names[c.Name] = true
+		}
+		var reqs []LotRequirement
+		if err := tx.Where("lot_id = ?", lotID).Find(&reqs).Error; err != nil {
+			return fmt.Errorf("read requirements: %w", err)
+		}
+		byID := make(map[string]LotRequirement, len(reqs))
+		for _, r := range reqs {
+			byID[r.ID] = r
+		}
+		var v validate.Errors
+		changed := 0
+		for _, id := range slices.Sorted(maps.Keys(links)) {
+			name := strings.TrimSpace(links[id])
+			r, ok := byID[id]
+			switch {
+			case !ok:
+				v.Add(FieldRequirementCriterion(id), "One of the requirements is not part of this lot")
+			case !names[name]:
+				v.Add(FieldRequirementCriterion(id), fmt.Sprintf("Choose one of the framework's criteria for %s", r.Reference))
+			case r.ResponseType == catalogue.PassFail && name != "":
+				v.Add(FieldRequirementCriterion(id), fmt.Sprintf("%s is pass/fail, a gate that counts towards no criterion", r.Reference))
+			case r.Criterion != name:
+				if err := tx.Model(&LotRequirement{}).Where("id = ?", id).Update("criterion", name).Error; err != nil {
+					return fmt.Errorf("link criterion: %w", err)
+				}
+				changed++
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.lot.criteria", ObjectType: "framework", ObjectID: lot.FrameworkID,
+			Detail: map[string]any{"lot": lot.Number, "changed": changed}})
+	})
 }

@@ -216,6 +216,10 @@ type LotRequirement struct {
 	SourceVersion       int
 	SourceRequirementID string
 	Position            int
+	// Criterion is the name of the evaluation criterion the requirement's
+	// mark counts towards; "" means the framework's first criterion.
+	// Pass/fail requirements count towards none: they are gates.
+	Criterion string
 }
 
 // TableName tells GORM where lot requirements live.

@@ -92,18 +92,29 @@ func lotResults(tx *gorm.DB, lotID string) ([]Result, error) {
 		}
 		marks[sc.ApplicationID][sc.LotRequirementID] = append(marks[sc.ApplicationID][sc.LotRequirementID], sc)
 	}
+	var criteria []Criterion
+	if err := tx.Where("framework_id = ?", lot.FrameworkID).Order("position").Find(&criteria).Error; err != nil {
+		return nil, fmt.Errorf("read criteria: %w", err)
+	}
 	out := make([]Result, len(apps))
 	for i, a := range apps {
-		out[i] = result(a, reqs, len(evs), len(submitted[a.ID]), marks[a.ID])
+		out[i] = result(a, reqs, criteria, len(evs), len(submitted[a.ID]), marks[a.ID])
 	}
 	rank(out)
 	return out, nil
 }
 
 // result works out one application's outcome from its submitted scores.
-func result(a Application, reqs []LotRequirement, evaluators, submitted int, marks map[string][]Score) Result {
+// Each scored requirement counts towards its criterion (criterionOf): a
+// criterion's result is the weighted mean of its requirements' mean marks
+// out of 4, and the application's score is the criteria's results weighted
+// by the criteria's weights, over the criteria the lot has requirements
+// for, as a percentage. With one criterion this is simply the weighted
+// mean of every scored requirement.
+func result(a Application, reqs []LotRequirement, criteria []Criterion, evaluators, submitted int, marks map[string][]Score) Result {
 	r := Result{Application: a, Evaluators: evaluators, Submitted: submitted, Passed: true}
-	var weighted, weights float64
+	type part struct{ weighted, weights float64 }
+	parts := map[string]*part{}
 	for _, req := range reqs {
 		list := marks[req.ID]
 		if req.ResponseType == catalogue.PassFail {
@@ -119,7 +130,11 @@ func result(a Application, reqs []LotRequirement, evaluators, submitted int, mar
 			}
 			continue
 		}
-		weights += float64(req.Weight)
+		c := criterionOf(req, criteria)
+		if parts[c] == nil {
+			parts[c] = &part{}
+		}
+		parts[c].weights += float64(req.Weight)
 		if len(list) == 0 {
 			continue
 		}
@@ -130,12 +145,46 @@ func result(a Application, reqs []LotRequirement, evaluators, submitted int, mar
 			}
 		}
 		mean := float64(sum) / float64(len(list))
-		weighted += mean / MaxMark * float64(req.Weight)
+		parts[c].weighted += mean / MaxMark * float64(req.Weight)
+	}
+	var total, weights float64
+	for name, p := range parts {
+		if p.weights == 0 {
+			continue
+		}
+		w := criterionWeight(name, criteria)
+		total += w * p.weighted / p.weights
+		weights += w
 	}
 	if weights > 0 {
-		r.Score = math.Round(weighted/weights*1000) / 10
+		r.Score = math.Round(total/weights*1000) / 10
 	}
 	return r
+}
+
+// criterionOf is the name of the criterion a requirement counts towards:
+// its own, if the framework still has it, or else the first.
+func criterionOf(r LotRequirement, criteria []Criterion) string {
+	for _, c := range criteria {
+		if c.Name == r.Criterion {
+			return c.Name
+		}
+	}
+	if len(criteria) > 0 {
+		return criteria[0].Name
+	}
+	return ""
+}
+
+// criterionWeight is the named criterion's weight; with no criteria at
+// all every requirement counts as one criterion of weight 1.
+func criterionWeight(name string, criteria []Criterion) float64 {
+	for _, c := range criteria {
+		if c.Name == name {
+			return float64(c.Weight)
+		}
+	}
+	return 1
 }
 
 // rank sets the ranks and puts the results in their order (see Result.Rank

@@ -163,6 +163,7 @@ var flashes = map[string]string{
 	"lot-added":            "Lot added",
 	"requirements-copied":  "Requirements copied into the lot",
 	"criteria-saved":       "Evaluation criteria saved",
+	"criteria-linked":      "The requirements' criteria are saved",
 	"framework-published":  "Framework published",
 	"invitation-sent":      "Invitation sent",
 	"invitation-accepted":  "Invitation accepted: you can now apply",

@@ -192,9 +192,18 @@ func (s *Server) renderFramework(c echo.Context, status int, fw *framework.Frame
 	p.Data = map[string]any{
 		"Framework": fw, "State": fw.State(s.Clock.Now()), "Lots": views, "Criteria": criteria, "CriteriaRows": rows,
 		"Buyers": buyers, "Catalogues": catalogues, "CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
-		"Invitations": invitations, "Suppliers": suppliers, "Applied": applied,
+		"Invitations": invitations, "Suppliers": suppliers, "Applied": applied, "FirstCriterion": firstCriterion(criteria),
 	}
 	return s.render(c, status, "framework", p)
+}
+
+// firstCriterion is the criterion requirements count towards unless
+// linked to another.
+func firstCriterion(criteria []framework.Criterion) string {
+	if len(criteria) == 0 {
+		return ""
+	}
+	return criteria[0].Name
 }
 
 // frameworkChange runs one change to a framework and shows the page again
@@ -241,8 +250,51 @@ func (s *Server) frameworkLotCopy(c echo.Context) error {
 		for _, r := range strings.FieldsFunc(c.FormValue("references"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' }) {
 			refs = append(refs, strings.ToUpper(r))
 		}
-		_, err := s.Framework.CopyRequirements(c.Request().Context(), actor(c), c.Param("lot"), catID, version, refs)
+		lot, err := s.lotOf(c, fw)
+		if err != nil {
+			return err
+		}
+		_, err = s.Framework.CopyRequirements(c.Request().Context(), actor(c), lot.ID, catID, version, refs)
 		return err
+	})
+}
+
+// lotOf returns the lot named in the URL if it belongs to fw; any other
+// lot is not found, and the attempt is audited.
+func (s *Server) lotOf(c echo.Context, fw *framework.Framework) (*framework.Lot, error) {
+	lots, err := s.Framework.Lots(c.Request().Context(), fw.ID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range lots {
+		if lots[i].ID == c.Param("lot") {
+			return &lots[i], nil
+		}
+	}
+	s.auditDenied(c, "framework.write", "framework_lot", c.Param("lot"))
+	return nil, errNotFound
+}
+
+// frameworkLotCriteria links each of a lot's scored requirements to the
+// evaluation criterion it counts towards (fields criterion-<id>).
+func (s *Server) frameworkLotCriteria(c echo.Context) error {
+	return s.frameworkChange(c, "criteria-linked", func(fw *framework.Framework) error {
+		lot, err := s.lotOf(c, fw)
+		if err != nil {
+			return err
+		}
+		reqs, err := s.Framework.LotRequirements(c.Request().Context(), lot.ID)
+		if err != nil {
+			return err
+		}
+		f, _ := c.FormParams()
+		links := map[string]string{}
+		for _, r := range reqs {
+			if v, ok := f[framework.FieldRequirementCriterion(r.ID)]; ok && len(v) > 0 {
+				links[r.ID] = v[0]
+			}
+		}
+		return s.Framework.LinkCriteria(c.Request().Context(), actor(c), lot.ID, links)
 	})
 }
 

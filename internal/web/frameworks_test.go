@@ -3,11 +3,14 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/audit"
@@ -107,6 +110,90 @@ func TestFrameworkSetUp(t *testing.T) {
 		other.SignInAs("demo-supplier")
 		if r := other.Get(page); r.Status != http.StatusNotFound {
 			t.Fatalf("supplier sees a draft framework page: status %d", r.Status)
+		}
+	})
+}
+
+// TestLotRequirementsCountTowardsCriteria: the lead links a lot's scored
+// requirements to the framework's criteria on the framework page; a
+// pass/fail gate cannot be linked; another consortium's lot or catalogue
+// cannot be reached through the lead's own framework.
+func TestLotRequirementsCountTowardsCriteria(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		ctx := context.Background()
+		londonID, cat := publishedCatalogue(t, h, "EPR requirements")
+		lead := audit.Actor{Label: "test"}
+		in := framework.FrameworkInput{
+			Reference: "SLCSC-EPR-2027", Title: "Clinical systems", Regime: framework.RegimePA2023, Kind: framework.KindClosed,
+			TermStart: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), TermEnd: time.Date(2031, 3, 31, 0, 0, 0, 0, time.UTC),
+			ApplicationsOpen: apptest.Start, ClarificationDeadline: apptest.Start.Add(24 * time.Hour), ApplicationDeadline: apptest.Start.Add(48 * time.Hour),
+		}
+		fw, err := h.App.Framework.CreateFramework(ctx, lead, londonID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lot, _ := h.App.Framework.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "EPR", Min: 1, Max: 2, CallOff: framework.CallOffBoth})
+		if _, err := h.App.Framework.CopyRequirements(ctx, lead, lot.ID, cat.ID, 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.App.Framework.SetCriteria(ctx, lead, fw.ID, []framework.Criterion{{Name: "Quality", Weight: 70}, {Name: "Social value", Weight: 30}}); err != nil {
+			t.Fatal(err)
+		}
+		reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
+		byRef := map[string]string{}
+		for _, r := range reqs {
+			byRef[r.Reference] = r.ID
+		}
+		b := h.Browser(t)
+		b.SignInAs("demo-consortium-lead")
+		page := "/frameworks/" + fw.ID
+		if r := b.Get(page); !strings.Contains(r.Body, "counts towards Quality") || !strings.Contains(r.Body, "pass/fail gate") {
+			t.Fatalf("framework page lacks the criteria of requirements:\n%s", r.Body)
+		}
+		gate := url.Values{"criterion-" + byRef["EPR-MED-002"]: {"Social value"}}
+		// Pass/fail requirements are not on the form; a crafted field for
+		// one is refused.
+		if r := b.PostForm(page, page+"/lots/"+lot.ID+"/criteria", gate); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "a gate that counts towards no criterion") {
+			t.Fatalf("linking a gate: status %d", r.Status)
+		}
+		form := url.Values{"criterion-" + byRef["EPR-MED-001"]: {"Social value"}}
+		if r := b.PostForm(page, page+"/lots/"+lot.ID+"/criteria", form); r.Status != http.StatusSeeOther {
+			t.Fatalf("link: status %d\n%s", r.Status, r.Body)
+		}
+		if r := b.Get(page); !strings.Contains(r.Body, "counts towards Social value") {
+			t.Fatal("the link is not shown")
+		}
+		// Renaming the criteria away unlinks the requirement again.
+		if err := h.App.Framework.SetCriteria(ctx, lead, fw.ID, []framework.Criterion{{Name: "Quality", Weight: 100}}); err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := h.App.Framework.LotRequirements(ctx, lot.ID); again[0].Criterion != "" {
+			t.Fatalf("requirement still linked to a removed criterion: %+v", again[0])
+		}
+
+		// The Yorkshire consortium's framework and catalogue.
+		yorkshire, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, "Yorkshire")
+		other, err := h.App.Catalogue.CreateCatalogue(ctx, lead, yorkshire[0].ID, "Theirs", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Reference = "YHCS-EPR-2027"
+		theirs, err := h.App.Framework.CreateFramework(ctx, lead, yorkshire[0].ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		theirLot, _ := h.App.Framework.AddLot(ctx, lead, theirs.ID, framework.LotInput{Title: "EPR", Min: 1, Max: 2, CallOff: framework.CallOffBoth})
+		if r := b.PostForm(page, page+"/lots/"+theirLot.ID+"/requirements", url.Values{"catalogue": {cat.ID + "/1"}}); r.Status != http.StatusNotFound {
+			t.Fatalf("copy into another consortium's lot: status %d", r.Status)
+		}
+		if r := b.PostForm(page, page+"/lots/"+lot.ID+"/requirements", url.Values{"catalogue": {other.ID + "/1"}}); r.Status != http.StatusNotFound {
+			t.Fatalf("copy from another consortium's catalogue: status %d", r.Status)
+		}
+		if r := b.PostForm(page, page+"/lots/"+theirLot.ID+"/criteria", url.Values{}); r.Status != http.StatusNotFound {
+			t.Fatalf("link criteria in another consortium's lot: status %d", r.Status)
+		}
+		if n, _ := h.App.Framework.LotRequirements(ctx, theirLot.ID); len(n) != 0 {
+			t.Fatal("requirements reached another consortium's lot")
 		}
 	})
 }

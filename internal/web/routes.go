@@ -94,6 +94,7 @@ func (s *Server) addRoutes() {
 	signedIn(get, "/frameworks/:id", true, (*Server).frameworkPage)
 	signedIn(post, "/frameworks/:id/lots", true, (*Server).frameworkLotAdd)
 	signedIn(post, "/frameworks/:id/lots/:lot/requirements", true, (*Server).frameworkLotCopy)
+	signedIn(post, "/frameworks/:id/lots/:lot/criteria", true, (*Server).frameworkLotCriteria)
 	signedIn(post, "/frameworks/:id/criteria", true, (*Server).frameworkCriteria)
 	signedIn(post, "/frameworks/:id/publish", true, (*Server).frameworkPublish)
 	signedIn(post, "/frameworks/:id/invitations", true, (*Server).invitationInvite)
