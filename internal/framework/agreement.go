@@ -37,6 +37,11 @@ type AppointedSupplier struct {
 	Name           string
 	// AppointedAt is when the lead decided to appoint it.
 	AppointedAt time.Time
+	// Status is AppointmentCurrent, AppointmentSuspended or
+	// AppointmentEnded, with the reason and when it changed.
+	Status          string
+	StatusReason    string
+	StatusChangedAt *time.Time
 }
 
 // Agreement returns the framework agreement record, from the start of the
@@ -71,7 +76,8 @@ func (s *Service) Agreement(ctx context.Context, frameworkID string) (*Agreement
 			if a.LotID != l.ID {
 				continue
 			}
-			sup := AppointedSupplier{ApplicationID: a.ID, OrganisationID: a.SupplierOrgID, Name: a.Supplier.Name}
+			sup := AppointedSupplier{ApplicationID: a.ID, OrganisationID: a.SupplierOrgID, Name: a.Supplier.Name,
+				Status: a.AppointmentStatus, StatusReason: a.AppointmentReason, StatusChangedAt: a.AppointmentChangedAt}
 			if a.DecidedAt != nil {
 				sup.AppointedAt = a.DecidedAt.UTC()
 			}

@@ -46,6 +46,11 @@ type Application struct {
 	DecidedBy string
 	OpenedAt  time.Time
 	OpenedBy  string
+	// AppointmentStatus is "" for a current appointment (or none),
+	// AppointmentSuspended or AppointmentEnded; see SetAppointment.
+	AppointmentStatus    string
+	AppointmentReason    string
+	AppointmentChangedAt *time.Time
 }
 
 // TableName tells GORM where applications live.

@@ -180,6 +180,7 @@ var flashes = map[string]string{
 	"scores-submitted":     "Your scores have been submitted",
 	"access-requested":     "Your request has been sent to the consortium's lead",
 	"access-decided":       "Decision on the request for access recorded",
+	"appointment-changed":  "Appointment changed and the supplier told",
 
 	// Clarification questions.
 	"question-asked":        "Your question has been sent. Its answer will appear on this page",

@@ -185,14 +185,55 @@ func (s *Server) frameworkAgreement(c echo.Context) error {
 		s.auditDenied(c, "framework.agreement.read", "framework", fw.ID)
 		return errNotFound
 	}
-	ag, err := s.Framework.Agreement(ctx, fw.ID)
+	return s.renderAgreement(c, http.StatusOK, fw, nil)
+}
+
+func (s *Server) renderAgreement(c echo.Context, status int, fw *framework.Framework, formErr error) error {
+	ag, err := s.Framework.Agreement(c.Request().Context(), fw.ID)
 	if errors.Is(err, framework.ErrNoAgreement) {
 		return &Error{Status: http.StatusNotFound, Message: "The framework agreement has not been made yet: suppliers are appointed when the evaluation ends."}
 	}
 	if err != nil {
 		return err
 	}
-	p := s.page(c, "Framework agreement "+fw.Reference)
-	p.Data = map[string]any{"Agreement": ag}
-	return s.renderOK(c, "agreement", p)
+	p := s.formPage(c, "Framework agreement "+fw.Reference, formErr)
+	if formErr == nil {
+		p.Form = nil
+	}
+	p.Data = map[string]any{"Agreement": ag, "CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write")}
+	return s.render(c, status, "agreement", p)
+}
+
+// appointmentChange suspends, ends or reinstates an appointment from the
+// agreement page, for the consortium lead.
+func (s *Server) appointmentChange(c echo.Context) error {
+	fw, err := s.ownedFramework(c, "write")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a, err := s.Framework.Application(ctx, c.Param("app"))
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.FrameworkID != fw.ID) {
+		s.auditDenied(c, "framework.appointment.change", "framework_application", c.Param("app"))
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	status := map[string]string{"suspend": framework.AppointmentSuspended, "end": framework.AppointmentEnded, "reinstate": framework.AppointmentCurrent}[c.FormValue("change")]
+	if c.FormValue("change") == "" {
+		status = "unknown"
+	}
+	err = s.Framework.SetAppointment(ctx, actor(c), a.ID, status, c.FormValue("appointment_reason"))
+	if ve, ok := validate.As(err); ok {
+		return s.renderAgreement(c, http.StatusBadRequest, fw, ve)
+	}
+	if errors.Is(err, store.ErrConflict) {
+		return s.renderAgreement(c, http.StatusConflict, fw, newErrors(framework.FieldAppointment, "Someone else changed this appointment at the same time; check it below"))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "appointment-changed")
+	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/agreement")
 }

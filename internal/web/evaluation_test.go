@@ -235,6 +235,24 @@ func TestEvaluationJourney(t *testing.T) {
 		if ag.Status != http.StatusOK || !strings.Contains(ag.Body, "Meridian Health Systems Ltd") || strings.Contains(ag.Body, "Northgate") || !strings.Contains(ag.Body, "Live") {
 			t.Fatalf("agreement for a member trust: status %d\n%s", ag.Status, ag.Body)
 		}
+		// The lead suspends Meridian's appointment from the agreement page,
+		// with a reason; the member trust sees it.
+		ag2, _ := h.App.Framework.Agreement(ctx, fw.ID)
+		appID := ag2.Lots[0].Suppliers[0].ApplicationID
+		lead.SignInAs("demo-consortium-lead")
+		change := page + "/appointments/" + appID
+		if r := lead.PostForm(page+"/agreement", change, url.Values{"change": {"suspend"}}); r.Status != http.StatusBadRequest || !strings.Contains(r.Body, "Say why") {
+			t.Fatalf("suspend without a reason: status %d", r.Status)
+		}
+		if r := lead.PostForm(page+"/agreement", change, url.Values{"change": {"suspend"}, "appointment_reason": {"Insolvency notice received"}}); r.Status != http.StatusSeeOther {
+			t.Fatalf("suspend: status %d\n%s", r.Status, r.Body)
+		}
+		if r := buyer.Get(page + "/agreement"); !strings.Contains(r.Body, "Suspended: Insolvency notice received") || strings.Contains(r.Body, "Change the appointment") {
+			t.Fatalf("buyer's agreement page after suspension:\n%s", r.Body)
+		}
+		if r := buyer.PostForm(page+"/agreement", change, url.Values{"change": {"reinstate"}, "appointment_reason": {"x"}}); r.Status != http.StatusNotFound {
+			t.Fatalf("a buyer changes an appointment: status %d", r.Status)
+		}
 		// The transitions job, through the real queue, tells the suppliers
 		// the framework is live.
 		err = h.App.DB.Tx(ctx, func(tx *gorm.DB) error { return h.App.Jobs.InsertTx(ctx, tx, framework.TransitionsArgs{}, nil) })

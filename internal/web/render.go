@@ -42,14 +42,15 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"datetime":       func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
-	"isoDate":        func(t time.Time) string { return t.Format(time.DateOnly) },
-	"errorFor":       func(v *validate.Errors, field string) string { return v.For(field) },
-	"lower":          strings.ToLower,
-	"priorityLabel":  catalogue.PriorityLabel,
-	"frameworkState": framework.StateLabel,
-	"regimeLabel":    framework.RegimeLabel,
-	"callOffLabel":   framework.CallOffLabel,
+	"datetime":         func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04:05 UTC") },
+	"isoDate":          func(t time.Time) string { return t.Format(time.DateOnly) },
+	"errorFor":         func(v *validate.Errors, field string) string { return v.For(field) },
+	"lower":            strings.ToLower,
+	"priorityLabel":    catalogue.PriorityLabel,
+	"frameworkState":   framework.StateLabel,
+	"regimeLabel":      framework.RegimeLabel,
+	"callOffLabel":     framework.CallOffLabel,
+	"appointmentLabel": framework.AppointmentLabel,
 	"ukTime": func(t time.Time) string {
 		if t.IsZero() {
 			return "Not set"

@@ -131,6 +131,7 @@ func (s *Server) addRoutes() {
 	signedIn(post, "/frameworks/:id/decisions", true, (*Server).decisionsSave)
 	signedIn(post, "/frameworks/:id/standstill", true, (*Server).standstillStart)
 	signedIn(get, "/frameworks/:id/agreement", true, (*Server).frameworkAgreement)
+	signedIn(post, "/frameworks/:id/appointments/:app", true, (*Server).appointmentChange)
 	perm(get, "/buy", "calloff", "read", (*Server).buyPage)
 	signedIn(post, "/frameworks/:id/access-request", true, (*Server).accessRequest)
 	signedIn(post, "/frameworks/:id/buyers/:org/decide", true, (*Server).accessDecide)
