@@ -23,7 +23,9 @@ func CallOffSuppliers(db *gorm.DB, lotID string, now time.Time) ([]AppointedSupp
 	if f.State(now) != StateLive {
 		return nil, nil
 	}
-	apps, err := applications(db, "framework_applications.lot_id = ? AND framework_applications.status = ?", lotID, ApplicationAppointed)
+	// A suspended or ended appointment is not called off (SetAppointment).
+	apps, err := applications(db, "framework_applications.lot_id = ? AND framework_applications.status = ? AND framework_applications.appointment_status = ?",
+		lotID, ApplicationAppointed, AppointmentCurrent)
 	if err != nil {
 		return nil, fmt.Errorf("call-off suppliers: %w", err)
 	}
