@@ -51,6 +51,10 @@ type Config struct {
 	SMTPURL  string
 	MailFrom string
 
+	// MinBidPeriod is the shortest time from publishing a mini-competition
+	// to its submission deadline, per regime ("pcr2015", "pa2023").
+	MinBidPeriod map[string]time.Duration
+
 	Providers []Provider
 }
 
@@ -114,6 +118,8 @@ var Vars = []Var{
 	{"PORTAL_ORG_QUOTA", "50GiB", false, "Total size of documents one organisation may store."},
 	{"PORTAL_SMTP_URL", "", true, "SMTP server for email, e.g. `smtp://user:password@smtp.example.nhs.uk:587`. Unset outside production: email goes to the development outbox page."},
 	{"PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>", false, "Sender of the portal's email."},
+	{"PORTAL_MIN_BID_DAYS_PCR2015", "10", false, "Fewest whole days from publishing a mini-competition under the Public Contracts Regulations 2015 to its submission deadline."},
+	{"PORTAL_MIN_BID_DAYS_PA2023", "10", false, "Fewest whole days from publishing a mini-competition under the Procurement Act 2023 to its submission deadline."},
 	{"PORTAL_OIDC_PROVIDERS", "", false, "Comma-separated IDs of external OpenID Providers, e.g. `cis2,suppliers`; each is configured by the PORTAL_OIDC_<ID>_* variables below."},
 }
 
@@ -156,6 +162,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.OrgQuota = r.size("PORTAL_ORG_QUOTA", 50<<30)
 	c.SMTPURL = r.str("PORTAL_SMTP_URL", "")
 	c.MailFrom = r.str("PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>")
+	c.MinBidPeriod = map[string]time.Duration{
+		"pcr2015": r.days("PORTAL_MIN_BID_DAYS_PCR2015", 10),
+		"pa2023":  r.days("PORTAL_MIN_BID_DAYS_PA2023", 10),
+	}
 	r.url("PORTAL_BASE_URL", c.BaseURL)
 	seen := map[string]bool{}
 	for _, id := range r.list("PORTAL_OIDC_PROVIDERS", nil) {
@@ -215,6 +225,7 @@ func (c Config) Masked() []any {
 		"master_key_file", c.MasterKeyFile, "documents_dir", c.DocumentsDir,
 		"upload_max", c.UploadMax, "org_quota", c.OrgQuota,
 		"smtp", maskURL(c.SMTPURL), "mail_from", c.MailFrom,
+		"min_bid_period", fmt.Sprint(c.MinBidPeriod),
 	}
 	for _, p := range c.Providers {
 		out = append(out, "provider_"+p.ID, fmt.Sprintf("issuer=%s client_id=%s client_secret=%s role_source=%s",
@@ -307,6 +318,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// days reads a whole number of days from 1 to 365.
+func (r *reader) days(name string, def int) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return time.Duration(def) * 24 * time.Hour
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > 365 {
+		r.fail(name, fmt.Sprintf("is %q; use a whole number of days from 1 to 365, such as 10", v))
+		return time.Duration(def) * 24 * time.Hour
+	}
+	return time.Duration(n) * 24 * time.Hour
 }
 
 // key decodes a base64 key of at least min bytes (exactly exact, when set).

@@ -509,3 +509,18 @@ func TestSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestMinimumBidPeriods: whole days per regime, ten by default; anything
+// else names its variable.
+func TestMinimumBidPeriods(t *testing.T) {
+	c, err := config.Load(envOf(map[string]string{"PORTAL_MIN_BID_DAYS_PA2023": "15"}))
+	if err != nil || c.MinBidPeriod["pa2023"] != 15*24*time.Hour || c.MinBidPeriod["pcr2015"] != 10*24*time.Hour {
+		t.Fatalf("periods %v (err %v)", c.MinBidPeriod, err)
+	}
+	for _, bad := range []string{"0", "-3", "ten", "1.5", "400"} {
+		_, err := config.Load(envOf(map[string]string{"PORTAL_MIN_BID_DAYS_PCR2015": bad}))
+		if err == nil || !strings.Contains(err.Error(), "PORTAL_MIN_BID_DAYS_PCR2015") {
+			t.Errorf("PORTAL_MIN_BID_DAYS_PCR2015=%q: got %v, want an error naming it", bad, err)
+		}
+	}
+}
