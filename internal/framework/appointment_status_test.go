@@ -126,3 +126,33 @@ func liveAgreement(t *testing.T, db *store.DB) *evalFixture {
 	e.fw = fw
 	return e
 }
+
+// TestKeysOfFormerLeadsDoNotCount: a lead turns a key and then loses the
+// role; the second lead's key alone does not open the applications.
+func TestKeysOfFormerLeadsDoNotCount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		e := evalSetup(t, db)
+		s := e.s
+		if err := s.Publish(ctx, e.tom, e.fw.ID); err != nil {
+			t.Fatal(err)
+		}
+		e.invite(t, e.sarah, "sarah.lund@meridian.example.com")
+		e.clk.Set(e.fw.ApplicationsOpen)
+		e.apply(t, e.sarah, e.lot1, e.reqs1, "MERIDIAN")
+		e.clk.Set(e.fw.ApplicationDeadline)
+		if o, err := s.OpenApplications(ctx, e.tom, e.fw.ID); err != nil || o.Opened {
+			t.Fatalf("first key: %+v %v", o, err)
+		}
+		if err := db.Exec("DELETE FROM memberships WHERE user_id = ? AND role = ?", e.tom.UserID, "consortium_lead").Error; err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.OpenApplications(ctx, e.nadia, e.fw.ID)
+		if err != nil || o.Opened || len(o.Keys) != 1 || o.Keys[0].UserID != e.nadia.UserID {
+			t.Fatalf("a former lead's key counted: %+v (err %v)", o, err)
+		}
+		if n := count(t, db, "framework_applications"); n != 0 {
+			t.Fatalf("%d applications opened", n)
+		}
+	})
+}

@@ -122,6 +122,9 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		if n := count(t, db, "framework_applications"); n != 0 {
 			t.Fatalf("%d applications recorded with one key", n)
 		}
+		if n := auditCount(t, db, "framework.applications.key", audit.Denied); n != 1 {
+			t.Fatalf("the same lead's second key audited %d times as refused, want 1", n)
+		}
 		second, err := s.OpenApplications(ctx, e.nadia, fw.ID)
 		if err != nil || !second.Opened || second.Applications != 4 {
 			t.Fatalf("second key: %+v (err %v), want 4 opened: the uninvited supplier is not opened", second, err)

@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -99,6 +100,12 @@ func (s *Service) CopyRequirements(ctx context.Context, actor audit.Actor, lotID
 	// requirements are not the lead's to copy, or to learn about from the
 	// messages below.
 	if err := s.ownCatalogue(ctx, lotID, catalogueID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{Action: "framework.lot.copy_requirements", ObjectType: "catalogue",
+				ObjectID: catalogueID, Outcome: audit.Denied, Detail: map[string]any{"lot_id": lotID}}); aerr != nil {
+				return nil, aerr
+			}
+		}
 		return nil, err
 	}
 	reqs, err := s.Catalogue.Snapshot(ctx, catalogueID, version)
@@ -267,6 +274,20 @@ func (s *Service) SetCriteria(ctx context.Context, actor audit.Actor, frameworkI
 		if _, err := s.lockDraft(tx, frameworkID); err != nil {
 			return err
 		}
+		// Requirements counting towards the first criterion by default
+		// are pinned to it by name first, so reordering the criteria does
+		// not move them.
+		var old []Criterion
+		if err := tx.Where("framework_id = ?", frameworkID).Order("position").Find(&old).Error; err != nil {
+			return fmt.Errorf("read criteria: %w", err)
+		}
+		lots := tx.Model(&Lot{}).Select("id").Where("framework_id = ?", frameworkID)
+		if len(old) > 0 {
+			if err := tx.Model(&LotRequirement{}).Where("lot_id IN (?) AND criterion = '' AND response_type <> ?", lots, catalogue.PassFail).
+				Update("criterion", old[0].Name).Error; err != nil {
+				return fmt.Errorf("pin criteria: %w", err)
+			}
+		}
 		if err := tx.Where("framework_id = ?", frameworkID).Delete(&Criterion{}).Error; err != nil {
 			return fmt.Errorf("replace criteria: %w", err)
 		}
@@ -279,17 +300,17 @@ func (s *Service) SetCriteria(ctx context.Context, actor audit.Actor, frameworkI
 		for i, c := range clean {
 			names[i] = c.Name
 		}
-		lots := tx.Model(&Lot{}).Select("id").Where("framework_id = ?", frameworkID)
-		if err := tx.Model(&LotRequirement{}).Where("lot_id IN (?) AND criterion <> '' AND criterion NOT IN ?", lots, names).
-			Update("criterion", "").Error; err != nil {
-			return fmt.Errorf("unlink removed criteria: %w", err)
+		unlinked := tx.Model(&LotRequirement{}).Where("lot_id IN (?) AND criterion <> '' AND criterion NOT IN ?", lots, names).
+			Update("criterion", "")
+		if unlinked.Error != nil {
+			return fmt.Errorf("unlink removed criteria: %w", unlinked.Error)
 		}
 		detail := make([]map[string]any, len(clean))
 		for i, c := range clean {
 			detail[i] = map[string]any{"name": c.Name, "weight": c.Weight}
 		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.criteria.set", ObjectType: "framework", ObjectID: frameworkID,
-			Detail: map[string]any{"criteria": detail}})
+			Detail: map[string]any{"criteria": detail, "requirements_moved_to_first": unlinked.RowsAffected}})
 	})
 }
 

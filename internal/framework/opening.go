@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/sealed"
@@ -93,23 +95,41 @@ type OpeningKey struct {
 
 func openingScope(frameworkID string) string { return "framework:" + frameworkID }
 
+// errSameKeyholder is a lead turning a second key while the other is
+// still missing.
+var errSameKeyholder = errors.New("the same lead turned a second key")
+
 // OpeningKeys lists the opening keys turned for a framework so far.
 func (s *Service) OpeningKeys(ctx context.Context, frameworkID string) ([]OpeningKey, error) {
 	return openingKeys(s.DB.WithContext(ctx), frameworkID)
 }
 
+// openingKeys lists the keys that count: those turned by people who are
+// still consortium leads of the framework's consortium and not disabled.
+// A lead who lost the role since turning a key no longer makes up the pair.
 func openingKeys(db *gorm.DB, frameworkID string) ([]OpeningKey, error) {
+	var f Framework
+	if err := db.Where("id = ?", frameworkID).First(&f).Error; err != nil {
+		return nil, notFound(err, "framework")
+	}
 	keys, err := sealed.Keys(db, openingScope(frameworkID))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]OpeningKey, len(keys))
-	for i, k := range keys {
+	leads, err := usersWithRole(db, authz.ConsortiumLead, f.ConsortiumID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]OpeningKey, 0, len(keys))
+	for _, k := range keys {
+		if !slices.Contains(leads, k.UserID) {
+			continue
+		}
 		var name string
 		if err := db.Table("users").Select("name").Where("id = ?", k.UserID).Scan(&name).Error; err != nil {
 			return nil, fmt.Errorf("read keyholder: %w", err)
 		}
-		out[i] = OpeningKey{UserID: k.UserID, Name: name, TurnedAt: k.TurnedAt}
+		out = append(out, OpeningKey{UserID: k.UserID, Name: name, TurnedAt: k.TurnedAt})
 	}
 	return out, nil
 }
@@ -162,10 +182,7 @@ func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frame
 				return err
 			}
 			if len(keys) < sealed.KeysNeeded {
-				var v validate.Errors
-				v.Add(FieldState, "You have already turned your key, at "+uktime.Moment(keys[0].TurnedAt)+
-					" (UK time); the applications open when a second consortium lead turns theirs")
-				return v.Err()
+				return errSameKeyholder
 			}
 			return nil
 		}
@@ -178,6 +195,17 @@ func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frame
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.applications.key", ObjectType: "framework", ObjectID: frameworkID,
 			Detail: map[string]any{"keys": len(keys), "needed": sealed.KeysNeeded}})
 	})
+	if errors.Is(err, errSameKeyholder) {
+		// Refused and audited: one person turning both keys is exactly
+		// what the two keys are there to stop.
+		if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{Action: "framework.applications.key", ObjectType: "framework", ObjectID: frameworkID,
+			Outcome: audit.Denied, Detail: map[string]any{"reason": "the same lead turned a second key"}}); aerr != nil {
+			return Opening{}, aerr
+		}
+		var v validate.Errors
+		v.Add(FieldState, "You have already turned your key; the applications open when a second consortium lead turns theirs")
+		return Opening{}, v.Err()
+	}
 	if err != nil {
 		return Opening{}, s.refused(ctx, actor, "framework.applications.key", "framework", frameworkID, err)
 	}

@@ -3,7 +3,9 @@ package framework
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"gorm.io/gorm"
@@ -148,7 +150,9 @@ func result(a Application, reqs []LotRequirement, criteria []Criterion, evaluato
 		parts[c].weighted += mean / MaxMark * float64(req.Weight)
 	}
 	var total, weights float64
-	for name, p := range parts {
+	// In name order, so equal applications add up to exactly equal scores.
+	for _, name := range slices.Sorted(maps.Keys(parts)) {
+		p := parts[name]
 		if p.weights == 0 {
 			continue
 		}

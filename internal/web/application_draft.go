@@ -211,11 +211,17 @@ func (s *Server) saveDraft(c echo.Context, a *application) error {
 	if err != nil {
 		return err
 	}
-	f, _ := c.FormParams()
-	if err := s.Sealed.SaveDraftAt(c.Request().Context(), actor(c), a.Box, a.Supplier.ID, b, formInt(f, "draft_version")); err != nil {
+	if err := s.Sealed.SaveDraftAt(c.Request().Context(), actor(c), a.Box, a.Supplier.ID, b, a.DraftVersion); err != nil {
 		return fmt.Errorf("save application draft: %w", err)
 	}
 	return nil
+}
+
+// postedDraftVersion is the working copy's version the submitted form was
+// showing.
+func postedDraftVersion(c echo.Context) int {
+	f, _ := c.FormParams()
+	return formInt(f, "draft_version")
 }
 
 // draftProblem turns a refused save into a message for the page: the

@@ -86,7 +86,9 @@ func (s *Server) applicationSubmit(c echo.Context) error {
 	// The working copy stays what was just submitted, so a later change
 	// starts from it. At the deadline this may be refused, which is fine:
 	// no change can be submitted then anyway.
-	if err := s.Sealed.SaveDraft(ctx, actor(c), a.Box, a.Supplier.ID, content); err != nil && !errors.Is(err, sealed.ErrDeadlinePassed) {
+	// Submitting cleared the draft, so it is version 0 unless another tab
+	// has saved a new one since, which is then left alone.
+	if err := s.Sealed.SaveDraftAt(ctx, actor(c), a.Box, a.Supplier.ID, content, 0); err != nil && !errors.Is(err, sealed.ErrDeadlinePassed) && !errors.Is(err, store.ErrConflict) {
 		logger(c).Error("keep working copy after submitting", "err", err)
 	}
 	s.emailReceipt(c, actor(c), a, rc)

@@ -80,6 +80,9 @@ func (s *Server) applicationSectionSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The version the form was showing, so a page shown again after a
+	// refusal still carries it and a stale tab stays stale.
+	a.DraftVersion = postedDraftVersion(c)
 	i, sec, err := a.section(c)
 	if err != nil {
 		return err
@@ -167,6 +170,9 @@ func (s *Server) applicationDocumentsSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The version the form was showing, so a page shown again after a
+	// refusal still carries it and a stale tab stays stale.
+	a.DraftVersion = postedDraftVersion(c)
 	library, err := s.Docs.List(c.Request().Context(), a.Supplier.ID, "library", "")
 	if err != nil {
 		return err
@@ -220,6 +226,9 @@ func (s *Server) applicationDeclarationsSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The version the form was showing, so a page shown again after a
+	// refusal still carries it and a stale tab stays stale.
+	a.DraftVersion = postedDraftVersion(c)
 	form, _ := c.FormParams()
 	ticked := map[string]bool{}
 	for _, k := range form["declaration"] {

@@ -220,16 +220,25 @@ func (s *Server) appointmentChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	status := map[string]string{"suspend": framework.AppointmentSuspended, "end": framework.AppointmentEnded, "reinstate": framework.AppointmentCurrent}[c.FormValue("change")]
-	if c.FormValue("change") == "" {
-		status = "unknown"
+	status, known := map[string]string{"suspend": framework.AppointmentSuspended, "end": framework.AppointmentEnded, "reinstate": framework.AppointmentCurrent}[c.FormValue("change")]
+	if !known {
+		status = "unknown" // refused by the domain, never read as reinstate
 	}
 	err = s.Framework.SetAppointment(ctx, actor(c), a.ID, status, c.FormValue("appointment_reason"))
 	if ve, ok := validate.As(err); ok {
-		return s.renderAgreement(c, http.StatusBadRequest, fw, ve)
+		// The fields are per supplier on the page.
+		out := &validate.Errors{}
+		for _, e := range ve.List {
+			field := "change-" + a.ID
+			if e.Field == framework.FieldAppointmentReason {
+				field = "reason-" + a.ID
+			}
+			out.Add(field, e.Message)
+		}
+		return s.renderAgreement(c, http.StatusBadRequest, fw, out)
 	}
 	if errors.Is(err, store.ErrConflict) {
-		return s.renderAgreement(c, http.StatusConflict, fw, newErrors(framework.FieldAppointment, "Someone else changed this appointment at the same time; check it below"))
+		return s.renderAgreement(c, http.StatusConflict, fw, newErrors("change-"+a.ID, "Someone else changed this appointment at the same time; check it below"))
 	}
 	if err != nil {
 		return err

@@ -170,6 +170,20 @@ func TestLotRequirementsCountTowardsCriteria(t *testing.T) {
 		if again, _ := h.App.Framework.LotRequirements(ctx, lot.ID); again[0].Criterion != "" {
 			t.Fatalf("requirement still linked to a removed criterion: %+v", again[0])
 		}
+		// Reordering the criteria moves nothing: EPR-MED-001, counting
+		// towards the first (Quality) by default, stays with Quality.
+		if err := h.App.Framework.SetCriteria(ctx, lead, fw.ID, []framework.Criterion{{Name: "Social value", Weight: 30}, {Name: "Quality", Weight: 70}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range mustReqs(t, h, lot.ID) {
+			want := "Quality"
+			if r.ResponseType == "pass_fail" {
+				want = ""
+			}
+			if r.Criterion != want {
+				t.Fatalf("after reordering %s counts towards %q, want %q", r.Reference, r.Criterion, want)
+			}
+		}
 
 		// The Yorkshire consortium's framework and catalogue.
 		yorkshire, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, "Yorkshire")
@@ -196,4 +210,13 @@ func TestLotRequirementsCountTowardsCriteria(t *testing.T) {
 			t.Fatal("requirements reached another consortium's lot")
 		}
 	})
+}
+
+func mustReqs(t *testing.T, h *apptest.Harness, lotID string) []framework.LotRequirement {
+	t.Helper()
+	reqs, err := h.App.Framework.LotRequirements(context.Background(), lotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reqs
 }
