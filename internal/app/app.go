@@ -25,6 +25,7 @@ import (
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clarify"
 	"github.com/nhsprocure/portal/internal/clock"
+	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/devidp"
 	"github.com/nhsprocure/portal/internal/documents"
@@ -70,13 +71,15 @@ type App struct {
 	Framework *framework.Service
 	Clarify   *clarify.Service
 	Sealed    *sealed.Service
-	Jobs      *jobs.Queue
-	Notify    *notify.Notifier
-	Auth      *auth.Authenticator
-	Server    *web.Server
-	DevIdP    *devidp.Provider
-	Clock     clock.Clock
-	Log       *slog.Logger
+	// Competition runs mini-competitions under live framework lots.
+	Competition *competition.Service
+	Jobs        *jobs.Queue
+	Notify      *notify.Notifier
+	Auth        *auth.Authenticator
+	Server      *web.Server
+	DevIdP      *devidp.Provider
+	Clock       clock.Clock
+	Log         *slog.Logger
 
 	mailer notify.Mailer
 }
@@ -155,6 +158,8 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Clarify = &clarify.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Notify: a.Notify}
 	a.Sealed = &sealed.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Keys: a.Docs.Keys}
 	a.Framework.Mail, a.Framework.Sealed, a.Framework.Notify = a.Notify, a.Sealed, a.Notify
+	a.Competition = &competition.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Frameworks: a.Framework, Sealed: a.Sealed,
+		Notify: a.Notify, MinimumPeriod: cfg.MinBidPeriod}
 	a.Orgs.Notify = a.Notify
 	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
 	providers := cfg.Providers

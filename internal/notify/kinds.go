@@ -26,6 +26,7 @@ const (
 	KindAwardLetter           = "award_letter"
 	KindStandstillNotice      = "standstill_notice"
 	KindDeadlineChange        = "deadline_change"
+	KindProcurementChange     = "procurement_change"
 	KindInvitation            = "invitation"
 	KindFrameworkInvitation   = "framework_invitation"
 	KindFrameworkUpdate       = "framework_update"
@@ -52,6 +53,11 @@ var Kinds = []Kind{
 		Name: KindDeadlineChange, Label: "Deadline changes", Legal: true,
 		Description: "A buyer changed the closing date of a procurement you are taking part in.",
 		Data:        []string{"Procurement", "OldDeadline", "NewDeadline", "Reason"},
+	},
+	{
+		Name: KindProcurementChange, Label: "Changes to procurements", Legal: true,
+		Description: "A buyer changed the requirements or documents of a procurement you are taking part in, or cancelled it.",
+		Data:        []string{"Procurement", "Change"},
 	},
 	{
 		Name: KindInvitation, Label: "Invitations to bid",

@@ -643,6 +643,7 @@ func TestEveryKindRenders(t *testing.T) {
 		"Reference": "BID-2026-00042", "Role": "Buyer", "Added": false, "ChangedBy": "Sam Jones", "SentBy": "Sam Jones",
 		"Framework": "SLCSC-EPR-2027 Clinical systems", "Consortium": "South London Clinical Systems Consortium",
 		"Update": "applications have closed and evaluation has started",
+		"Change": "The buyer changed the requirements.\n\nEPR-MED-001 now asks for closed-loop prescribing.",
 	}
 	for _, k := range notify.Kinds {
 		data := map[string]any{}
