@@ -92,7 +92,8 @@ type deadlineField struct {
 // a legal notice). Every moved deadline must be in the future, the
 // submission deadline at least the regime's minimum period after
 // publication, and the dates in order. Once any bid has been submitted
-// (sealed.Service.Count of the BidBox) a deadline may only move later,
+// (sealed.Service.Count of the BidBox, counted under the competition's
+// lock, which bid writes take as well) a deadline may only move later,
 // never earlier; before that it may move either way.
 func (s *Service) ExtendDeadline(ctx context.Context, actor audit.Actor, competitionID string, in DeadlineChange) error {
 	in.Reason = strings.TrimSpace(in.Reason)
@@ -104,17 +105,7 @@ func (s *Service) ExtendDeadline(ctx context.Context, actor audit.Actor, competi
 	if s.Sealed == nil {
 		return errors.New("competition: changing a deadline needs the sealed box service")
 	}
-	c, err := s.Competition(ctx, competitionID)
-	if err != nil {
-		return err
-	}
-	bids := 0
-	if c.Status == StatusPublished {
-		if bids, err = s.Sealed.Count(ctx, BidBox(c)); err != nil {
-			return fmt.Errorf("count bids: %w", err)
-		}
-	}
-	err = s.DB.Tx(ctx, func(tx *gorm.DB) error {
+	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		c, err := s.lockAsLead(tx, actor, competitionID)
 		if err != nil {
 			return err
@@ -125,6 +116,13 @@ func (s *Service) ExtendDeadline(ctx context.Context, actor audit.Actor, competi
 		}
 		if c.Version != in.Version {
 			return store.ErrConflict
+		}
+		// Counted under the competition's lock, which every bid write
+		// takes too (bids.go), so no bid commits between the count and
+		// this change.
+		bids, err := s.bidsIn(ctx, tx, c)
+		if err != nil {
+			return err
 		}
 		old := timelineOf(c)
 		t := old
