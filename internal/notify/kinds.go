@@ -56,7 +56,7 @@ var Kinds = []Kind{
 	},
 	{
 		Name: KindProcurementChange, Label: "Changes to procurements", Legal: true,
-		Description: "A buyer changed the requirements or documents of a procurement you are taking part in, or cancelled it.",
+		Description: "A buyer changed the requirements or documents of a procurement you are taking part in or cancelled it, or your bid could not be opened.",
 		Data:        []string{"Procurement", "Change"},
 	},
 	{
