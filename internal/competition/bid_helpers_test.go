@@ -17,7 +17,7 @@ import (
 
 // published is a ready competition (see ready), published at the clock's
 // time and read afresh.
-func (x *fixture) published(t *testing.T, in competition.CompetitionInput) *competition.Competition {
+func (x *fixture) published(t testing.TB, in competition.CompetitionInput) *competition.Competition {
 	t.Helper()
 	c := x.ready(t, in)
 	if err := x.s.Publish(context.Background(), x.aisha, c.ID); err != nil {
@@ -29,7 +29,7 @@ func (x *fixture) published(t *testing.T, in competition.CompetitionInput) *comp
 // completeBid answers every requirement of the competition, prices every
 // line of every buying trust's schedule at pence per unit and makes every
 // declaration.
-func (x *fixture) completeBid(t *testing.T, c *competition.Competition, who audit.Actor, pence int64) competition.BidContent {
+func (x *fixture) completeBid(t testing.TB, c *competition.Competition, who audit.Actor, pence int64) competition.BidContent {
 	t.Helper()
 	ctx := context.Background()
 	reqs, err := x.s.Requirements(ctx, c.ID)
@@ -62,7 +62,7 @@ func (x *fixture) completeBid(t *testing.T, c *competition.Competition, who audi
 
 // bid saves a complete bid priced at pence per unit as who's working copy
 // and submits it as a first submission.
-func (x *fixture) bid(t *testing.T, c *competition.Competition, who audit.Actor, pence int64) sealed.Receipt {
+func (x *fixture) bid(t testing.TB, c *competition.Competition, who audit.Actor, pence int64) sealed.Receipt {
 	t.Helper()
 	ctx := context.Background()
 	_, v, err := x.s.BidWorkingCopy(ctx, who, c.ID, who.OrgID)
@@ -87,7 +87,7 @@ func (x *fixture) bid(t *testing.T, c *competition.Competition, who audit.Actor,
 // lot 1 as if the framework's evaluation had appointed them (the framework
 // package's tests cover how that happens); publish a competition after it
 // to invite them.
-func (x *fixture) appointMore(t *testing.T, n int) []audit.Actor {
+func (x *fixture) appointMore(t testing.TB, n int) []audit.Actor {
 	t.Helper()
 	apps, err := x.fw.Applications(context.Background(), x.f.ID)
 	if err != nil || len(apps) == 0 {
@@ -119,7 +119,7 @@ func (x *fixture) appointMore(t *testing.T, n int) []audit.Actor {
 }
 
 // applicationOf is the supplier's application to lot 1.
-func (x *fixture) applicationOf(t *testing.T, supplierOrgID string) framework.Application {
+func (x *fixture) applicationOf(t testing.TB, supplierOrgID string) framework.Application {
 	t.Helper()
 	apps, err := x.fw.Applications(context.Background(), x.f.ID)
 	if err != nil {
@@ -136,7 +136,7 @@ func (x *fixture) applicationOf(t *testing.T, supplierOrgID string) framework.Ap
 
 // wantDeadline checks that err is the tender box's refusal naming the
 // deadline and the time of the attempt.
-func wantDeadline(t *testing.T, what string, err error, c *competition.Competition, attempt string) {
+func wantDeadline(t testing.TB, what string, err error, c *competition.Competition, attempt string) {
 	t.Helper()
 	var de *sealed.DeadlineError
 	if !errors.As(err, &de) {
@@ -152,7 +152,7 @@ func wantDeadline(t *testing.T, what string, err error, c *competition.Competiti
 }
 
 // deniedFor counts the denied audit entries of action on an object.
-func deniedFor(t *testing.T, x *fixture, action, objectID string) int64 {
+func deniedFor(t testing.TB, x *fixture, action, objectID string) int64 {
 	t.Helper()
 	return count(t, x.db, "audit_entries", "action = ? AND outcome = ? AND object_id = ?", action, audit.Denied, objectID)
 }

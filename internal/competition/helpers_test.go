@@ -56,7 +56,7 @@ func (jobTable) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, _
 
 // realNotifier is the portal's notifier with its email templates, queueing
 // into test_jobs (created here).
-func realNotifier(t *testing.T, db *store.DB, log *audit.Log, clk clock.Clock) *notify.Notifier {
+func realNotifier(t testing.TB, db *store.DB, log *audit.Log, clk clock.Clock) *notify.Notifier {
 	t.Helper()
 	if err := db.Exec("CREATE TABLE test_jobs (kind TEXT NOT NULL, notification_id TEXT NOT NULL)").Error; err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ type fixture struct {
 // package's own API: publish, two invited suppliers apply to lot 1, two
 // consortium leads turn their keys, an evaluator scores, the lead appoints
 // both and starts the standstill, and the clock moves past it.
-func setup(t *testing.T, db *store.DB) *fixture {
+func setup(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := clock.NewManual(t0)
@@ -301,7 +301,7 @@ func input(ref string) competition.CompetitionInput {
 // as a second buying trust, the lot's requirements copied and weighted
 // (EPR-MED-001 60, EPR-MED-002 40; the pass/fail one a gate), a price
 // schedule for each trust and a panel of two, ready to publish.
-func (x *fixture) ready(t *testing.T, in competition.CompetitionInput) *competition.Competition {
+func (x *fixture) ready(t testing.TB, in competition.CompetitionInput) *competition.Competition {
 	t.Helper()
 	ctx := context.Background()
 	s := x.s
@@ -341,7 +341,7 @@ func (x *fixture) ready(t *testing.T, in competition.CompetitionInput) *competit
 }
 
 // reload reads the competition afresh.
-func (x *fixture) reload(t *testing.T, id string) *competition.Competition {
+func (x *fixture) reload(t testing.TB, id string) *competition.Competition {
 	t.Helper()
 	c, err := x.s.Competition(context.Background(), id)
 	if err != nil {
@@ -352,7 +352,7 @@ func (x *fixture) reload(t *testing.T, id string) *competition.Competition {
 
 // demoActor is the demo user with the subject, acting for their first
 // organisation.
-func demoActor(t *testing.T, db *store.DB, subject string) audit.Actor {
+func demoActor(t testing.TB, db *store.DB, subject string) audit.Actor {
 	t.Helper()
 	var u orgs.User
 	if err := db.Where("subject = ?", subject).First(&u).Error; err != nil {
@@ -366,7 +366,7 @@ func demoActor(t *testing.T, db *store.DB, subject string) audit.Actor {
 }
 
 // addUser adds a person holding role in the organisation.
-func addUser(t *testing.T, db *store.DB, id, name, role, orgID string) audit.Actor {
+func addUser(t testing.TB, db *store.DB, id, name, role, orgID string) audit.Actor {
 	t.Helper()
 	u := orgs.User{ID: id, Issuer: devIssuer, Subject: id, Email: id + "@example.nhs.uk", Name: name, Version: 1, CreatedAt: t0, UpdatedAt: t0}
 	if err := db.Create(&u).Error; err != nil {
@@ -379,7 +379,7 @@ func addUser(t *testing.T, db *store.DB, id, name, role, orgID string) audit.Act
 	return audit.Actor{UserID: id, Label: name, OrgID: orgID}
 }
 
-func orgID(t *testing.T, db *store.DB, where string, args ...any) string {
+func orgID(t testing.TB, db *store.DB, where string, args ...any) string {
 	t.Helper()
 	var o orgs.Organisation
 	if err := db.Where(where, args...).First(&o).Error; err != nil {
@@ -397,7 +397,7 @@ type note struct {
 }
 
 // notes lists the notifications of a kind, oldest first.
-func notes(t *testing.T, db *store.DB, kind string) []note {
+func notes(t testing.TB, db *store.DB, kind string) []note {
 	t.Helper()
 	var rows []struct {
 		UserID string
@@ -428,7 +428,7 @@ func recipients(ns []note) []string {
 	return out
 }
 
-func count(t *testing.T, db *store.DB, table string, where string, args ...any) int64 {
+func count(t testing.TB, db *store.DB, table string, where string, args ...any) int64 {
 	t.Helper()
 	var n int64
 	q := db.Table(table)
@@ -441,12 +441,12 @@ func count(t *testing.T, db *store.DB, table string, where string, args ...any) 
 	return n
 }
 
-func auditCount(t *testing.T, db *store.DB, action, outcome string) int64 {
+func auditCount(t testing.TB, db *store.DB, action, outcome string) int64 {
 	t.Helper()
 	return count(t, db, "audit_entries", "action = ? AND outcome = ?", action, outcome)
 }
 
-func fieldErrors(t *testing.T, err error) *validate.Errors {
+func fieldErrors(t testing.TB, err error) *validate.Errors {
 	t.Helper()
 	v, ok := validate.As(err)
 	if !ok {
@@ -456,7 +456,7 @@ func fieldErrors(t *testing.T, err error) *validate.Errors {
 }
 
 // wantErrors checks that err carries exactly these field errors.
-func wantErrors(t *testing.T, err error, want map[string]string) {
+func wantErrors(t testing.TB, err error, want map[string]string) {
 	t.Helper()
 	v := fieldErrors(t, err)
 	for field, msg := range want {

@@ -1,0 +1,129 @@
+package competition_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/store/storetest"
+)
+
+// Rush sizes: 200 suppliers, each with a 1 MB document, all inside the
+// same 10 seconds (issue 5's benchmark).
+const (
+	rushSuppliers = 200
+	rushWindow    = 10 * time.Second
+	rushDocBytes  = 1_000_000
+)
+
+// BenchmarkBidRush200 has 200 suppliers each store a 1 MB document in the
+// encrypted document store, attach it to a complete bid, save the bid's
+// working copy and submit it, starting at random moments within the same
+// 10 seconds, on PostgreSQL. It reports the submission latency (document,
+// draft and submit, as a supplier waits for them) at p50, p99 and the
+// worst, how many bids were lost (expected minus sealed), and how many
+// errors there were; both must be 0, or the benchmark fails.
+func BenchmarkBidRush200(b *testing.B) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		b.Skip("the bid rush runs on PostgreSQL: set " + storetest.EnvPostgres)
+	}
+	for range b.N {
+		b.StopTimer()
+		db := storetest.Open(b, store.Postgres)
+		x := setup(b, db)
+		suppliers := x.appointMore(b, rushSuppliers)
+		c := x.published(b, input("SWL-EPR-RUSH"))
+		bids := make([]competition.BidContent, len(suppliers))
+		for i, who := range suppliers {
+			bids[i] = x.completeBid(b, c, who, int64(1000+i))
+		}
+		docs := make([][]byte, len(suppliers))
+		for i := range docs {
+			docs[i] = make([]byte, rushDocBytes)
+			copy(docs[i], "%PDF-1.7\n")
+			if _, err := rand.Read(docs[i][16 : rushDocBytes-8]); err != nil {
+				b.Fatal(err)
+			}
+			copy(docs[i][rushDocBytes-6:], "%%EOF\n")
+		}
+		ctx := context.Background()
+		latencies := make([]time.Duration, len(suppliers))
+		errs := make([]error, len(suppliers))
+		var wg sync.WaitGroup
+		b.StartTimer()
+		start := time.Now()
+		for i, who := range suppliers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(mrand.Int64N(int64(rushWindow))))
+				began := time.Now()
+				errs[i] = func() error {
+					doc, err := x.docs.Put(ctx, who, documents.Upload{OrganisationID: who.OrgID, OwnerType: "library",
+						Name: fmt.Sprintf("case-study-%03d.pdf", i), Body: bytes.NewReader(docs[i])})
+					if err != nil {
+						return fmt.Errorf("store document: %w", err)
+					}
+					bid := bids[i]
+					bid.Documents = []framework.AttachedDocument{{ID: doc.ID, Name: doc.Name, SHA256: doc.SHA256, Size: doc.SizeBytes}}
+					if err := x.s.SaveBidDraft(ctx, who, c.ID, who.OrgID, bid, 0); err != nil {
+						return fmt.Errorf("save draft: %w", err)
+					}
+					st, err := x.s.BidStatus(ctx, who, c.ID, who.OrgID)
+					if err != nil {
+						return fmt.Errorf("bid status: %w", err)
+					}
+					if _, err := x.s.SubmitBid(ctx, who, c.ID, who.OrgID, st.Version); err != nil {
+						return fmt.Errorf("submit: %w", err)
+					}
+					return nil
+				}()
+				latencies[i] = time.Since(began)
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		b.StopTimer()
+		sealedBids, err := x.s.Sealed.Count(ctx, competition.BidBox(c))
+		if err != nil {
+			b.Fatal(err)
+		}
+		failures := 0
+		for _, err := range errs {
+			if err != nil {
+				failures++
+				if failures <= 3 {
+					b.Log(err)
+				}
+			}
+		}
+		slices.Sort(latencies)
+		pct := func(p float64) float64 {
+			i := int(math.Ceil(p*float64(len(latencies)))) - 1
+			return float64(latencies[max(i, 0)].Microseconds()) / 1000
+		}
+		b.ReportMetric(pct(0.50), "p50-ms")
+		b.ReportMetric(pct(0.99), "p99-ms")
+		b.ReportMetric(pct(1.00), "max-ms")
+		b.ReportMetric(float64(rushSuppliers-sealedBids), "lost")
+		b.ReportMetric(float64(failures), "errors")
+		b.ReportMetric(elapsed.Seconds(), "rush-s")
+		b.Logf("%d suppliers, %d MB documents, started within %s: %d sealed, %d errors, all done in %s",
+			rushSuppliers, rushDocBytes/1_000_000, rushWindow, sealedBids, failures, elapsed.Round(time.Millisecond))
+		if sealedBids != rushSuppliers || failures > 0 {
+			b.Fatalf("%d of %d bids sealed with %d errors", sealedBids, rushSuppliers, failures)
+		}
+	}
+}
