@@ -187,6 +187,26 @@ var flashes = map[string]string{
 	"question-withdrawn":    "Question withdrawn",
 	"answer-published":      "Answer shared with every supplier taking part",
 	"answer-sent-privately": "Answer sent only to the supplier who asked",
+
+	// Mini-competitions.
+	"competition-created":        "Mini-competition created as a draft",
+	"competition-saved":          "Details and timeline saved",
+	"competition-buyer-added":    "Buying trust added",
+	"competition-buyer-saved":    "Volumes and sites saved",
+	"competition-buyer-removed":  "Buying trust removed, with its price schedule",
+	"competition-reqs-copied":    "Requirements copied from the lot",
+	"competition-req-added":      "Requirement added",
+	"competition-price-added":    "Item added to the price schedule",
+	"competition-price-removed":  "Item removed from the price schedule",
+	"competition-panel-saved":    "Evaluation panel saved",
+	"competition-document-added": "Document added to the tender pack",
+	"competition-document-told":  "Document added to the tender pack and every invited supplier told",
+	"competition-published":      "Competition published: every supplier appointed to the lot has been invited",
+	"competition-dates-changed":  "Dates changed and every invited supplier told",
+	"competition-reqs-changed":   "Requirements changed and every invited supplier told",
+	"competition-cancelled":      "Competition cancelled and every invited supplier told",
+	"competition-interested":     "Your interest has been registered: you can now bid",
+	"competition-declined":       "You have declined the invitation. The buyer can see your reason",
 }
 
 func (s *Server) flash(c echo.Context, key string, counts ...int) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -71,14 +72,7 @@ func (s *Server) renderQuestions(c echo.Context, status int, fw *framework.Frame
 	if err != nil {
 		return clarifyNotFound(err)
 	}
-	mine := make([]supplierQuestionView, len(view.Mine))
-	for i, q := range view.Mine {
-		label, tag := questionStatus(q.Status)
-		if q.Status == clarify.StatusAnsweredPrivate {
-			label = "Answered only for " + org.Name
-		}
-		mine[i] = supplierQuestionView{Question: q, StatusLabel: label, TagClass: tag}
-	}
+	mine := supplierQuestionViews(view.Mine, org)
 	p := s.formPage(c, "Questions about "+fw.Title, formErr)
 	if formErr == nil {
 		p.Form = nil
@@ -90,24 +84,47 @@ func (s *Server) renderQuestions(c echo.Context, status int, fw *framework.Frame
 	return s.render(c, status, "questions", p)
 }
 
+// supplierQuestionViews labels a supplier's own questions for its page.
+// Shared by every procedure's questions page (frameworks, competitions).
+func supplierQuestionViews(questions []clarify.Question, org *orgs.Organisation) []supplierQuestionView {
+	mine := make([]supplierQuestionView, len(questions))
+	for i, q := range questions {
+		label, tag := questionStatus(q.Status)
+		if q.Status == clarify.StatusAnsweredPrivate {
+			label = "Answered only for " + org.Name
+		}
+		mine[i] = supplierQuestionView{Question: q, StatusLabel: label, TagClass: tag}
+	}
+	return mine
+}
+
 func (s *Server) questionAsk(c echo.Context) error {
 	fw, org, err := s.supplierFramework(c, "write")
 	if err != nil {
 		return err
 	}
-	_, err = s.Clarify.Ask(c.Request().Context(), actor(c), frameworkProcedure(fw), org.ID, c.FormValue("text"))
+	return s.clarifyAsk(c, frameworkProcedure(fw), org, "/frameworks/"+fw.ID+"/questions", func(status int, formErr error) error {
+		return s.renderQuestions(c, status, fw, org, formErr)
+	})
+}
+
+// clarifyAsk asks the form's question of proc for the supplier org, then
+// redirects to back; a problem shows the page again through render. The
+// caller has checked that org takes part in proc.
+func (s *Server) clarifyAsk(c echo.Context, proc clarify.Procedure, org *orgs.Organisation, back string, render func(status int, formErr error) error) error {
+	_, err := s.Clarify.Ask(c.Request().Context(), actor(c), proc, org.ID, c.FormValue("text"))
 	var late *clarify.DeadlineError
 	switch {
 	case errors.As(err, &late):
-		return s.renderQuestions(c, http.StatusBadRequest, fw, org, newErrors(clarify.FieldText, late.Error()))
+		return render(http.StatusBadRequest, newErrors(clarify.FieldText, late.Error()))
 	case err != nil:
 		if _, ok := validate.As(err); ok {
-			return s.renderQuestions(c, http.StatusBadRequest, fw, org, err)
+			return render(http.StatusBadRequest, err)
 		}
 		return clarifyNotFound(err)
 	}
 	s.flash(c, "question-asked")
-	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/questions")
+	return c.Redirect(http.StatusSeeOther, back)
 }
 
 // questionWithdraw withdraws one of the supplier's own open questions. The
@@ -117,8 +134,16 @@ func (s *Server) questionWithdraw(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.clarifyWithdraw(c, frameworkProcedure(fw), org, "/frameworks/"+fw.ID+"/questions", func(status int, formErr error) error {
+		return s.renderQuestions(c, status, fw, org, formErr)
+	})
+}
+
+// clarifyWithdraw withdraws the question in the URL, which must be one of
+// org's questions about proc, then redirects to back.
+func (s *Server) clarifyWithdraw(c echo.Context, proc clarify.Procedure, org *orgs.Organisation, back string, render func(status int, formErr error) error) error {
 	ctx := c.Request().Context()
-	view, err := s.Clarify.ForSupplier(ctx, frameworkProcedure(fw), org.ID)
+	view, err := s.Clarify.ForSupplier(ctx, proc, org.ID)
 	if err != nil {
 		return clarifyNotFound(err)
 	}
@@ -133,14 +158,13 @@ func (s *Server) questionWithdraw(c echo.Context) error {
 	}
 	err = s.Clarify.Withdraw(ctx, actor(c), id, org.ID)
 	if errors.Is(err, clarify.ErrNotOpen) || errors.Is(err, store.ErrConflict) {
-		return s.renderQuestions(c, http.StatusConflict, fw, org,
-			newErrors("question-"+id, "This question has already been answered or withdrawn, so it cannot be withdrawn"))
+		return render(http.StatusConflict, newErrors("question-"+id, "This question has already been answered or withdrawn, so it cannot be withdrawn"))
 	}
 	if err != nil {
 		return clarifyNotFound(err)
 	}
 	s.flash(c, "question-withdrawn")
-	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/questions")
+	return c.Redirect(http.StatusSeeOther, back)
 }
 
 // How the lead chooses to answer.
@@ -176,6 +200,19 @@ func (s *Server) renderClarifications(c echo.Context, status int, fw *framework.
 		return err
 	}
 	p := s.formPage(c, "Clarification questions: "+fw.Title, formErr)
+	views, open := leadQuestionViews(p, list, failed, formErr)
+	p.Data = map[string]any{
+		"Framework": fw, "Questions": views, "OpenCount": open,
+		"CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
+	}
+	return s.render(c, status, "clarifications", p)
+}
+
+// leadQuestionViews labels every question for the lead's page of any
+// procedure and counts those waiting for an answer. The form of question
+// failed keeps what was typed (p.Form, which is then cleared so no other
+// form picks it up).
+func leadQuestionViews(p *Page, list []clarify.LeadQuestion, failed string, formErr error) ([]leadQuestionView, int) {
 	views := make([]leadQuestionView, len(list))
 	open := 0
 	for i, q := range list {
@@ -193,24 +230,21 @@ func (s *Server) renderClarifications(c echo.Context, status int, fw *framework.
 		views[i] = v
 	}
 	p.Form = nil
-	p.Data = map[string]any{
-		"Framework": fw, "Questions": views, "OpenCount": open,
-		"CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
-	}
-	return s.render(c, status, "clarifications", p)
+	return views, open
 }
 
-// perQuestion renames field errors after the question they belong to
-// ("answer" becomes "answer-<question ID>"), so the error summary links to
-// the right form on a page with one form per question.
-func perQuestion(err error, questionID string) error {
+// perRow renames field errors after the row they belong to ("answer"
+// becomes "answer-<question ID>"), so the error summary links to the right
+// form on a page with one form per row (a question, a competition's
+// requirement or buying trust).
+func perRow(err error, rowID string) error {
 	v, ok := validate.As(err)
 	if !ok {
 		return err
 	}
 	out := &validate.Errors{}
 	for _, f := range v.List {
-		out.Add(f.Field+"-"+questionID, f.Message)
+		out.Add(f.Field+"-"+rowID, f.Message)
 	}
 	return out
 }
@@ -222,8 +256,22 @@ func (s *Server) clarificationAnswer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	everyone := func(ctx context.Context) ([]string, error) { return s.Framework.SupplierUsers(ctx, fw.ID) }
+	return s.clarifyAnswer(c, frameworkProcedure(fw), everyone, "/frameworks/"+fw.ID+"/clarifications",
+		"Only someone acting for the consortium that runs this framework can answer its questions. Choose that consortium under “change organisation” and try again.",
+		func(status int, failed string, formErr error) error {
+			return s.renderClarifications(c, status, fw, failed, formErr)
+		})
+}
+
+// clarifyAnswer answers the question in the URL, one of proc's, for
+// everyone taking part (the users everyone lists) or for the supplier who
+// asked alone, then redirects to back. A problem shows the lead's page again
+// through render; forbidden is what someone not acting for proc's owner
+// reads. The caller has checked that the viewer may answer for the owner.
+func (s *Server) clarifyAnswer(c echo.Context, proc clarify.Procedure, everyone func(context.Context) ([]string, error), back, forbidden string,
+	render func(status int, failed string, formErr error) error) error {
 	ctx := c.Request().Context()
-	proc := frameworkProcedure(fw)
 	id := c.Param("question")
 	list, err := s.Clarify.ForLead(ctx, proc)
 	if err != nil {
@@ -244,7 +292,7 @@ func (s *Server) clarificationAnswer(c echo.Context) error {
 	switch f.Get("mode") {
 	case answerPublic:
 		var recipients []string
-		recipients, err = s.Framework.SupplierUsers(ctx, fw.ID)
+		recipients, err = everyone(ctx)
 		if err == nil {
 			err = s.Clarify.AnswerPublic(ctx, actor(c), proc, id, version, f.Get("public_question"), f.Get("answer"), recipients)
 		}
@@ -262,17 +310,17 @@ func (s *Server) clarificationAnswer(c echo.Context) error {
 		err = v
 	}
 	if _, ok := validate.As(err); ok {
-		return s.renderClarifications(c, http.StatusBadRequest, fw, id, perQuestion(err, id))
+		return render(http.StatusBadRequest, id, perRow(err, id))
 	}
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, clarify.ErrNotOpen) {
 		msg := "Someone else answered this question first; check the answer below"
 		if q.Status == clarify.StatusWithdrawn {
 			msg = "The supplier withdrew this question, so it needs no answer"
 		}
-		return s.renderClarifications(c, http.StatusConflict, fw, "", newErrors("question-"+id, msg))
+		return render(http.StatusConflict, "", newErrors("question-"+id, msg))
 	}
 	if errors.Is(err, clarify.ErrForbidden) {
-		return &Error{Status: http.StatusForbidden, Message: "Only someone acting for the consortium that runs this framework can answer its questions. Choose that consortium under “change organisation” and try again.", Err: err}
+		return &Error{Status: http.StatusForbidden, Message: forbidden, Err: err}
 	}
 	if err != nil {
 		return err
@@ -282,7 +330,7 @@ func (s *Server) clarificationAnswer(c echo.Context) error {
 	} else {
 		s.flash(c, "answer-sent-privately")
 	}
-	return c.Redirect(http.StatusSeeOther, "/frameworks/"+fw.ID+"/clarifications")
+	return c.Redirect(http.StatusSeeOther, back)
 }
 
 // askerUsers lists the supplier users of the organisation that asked: the

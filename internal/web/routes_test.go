@@ -32,6 +32,10 @@ var expected = map[string][]authz.Role{
 	"application.read": {authz.SupplierUser},
 	"evaluation.score": {authz.Evaluator},
 	"calloff.read":     {authz.TrustLead, authz.BoardMember},
+
+	// Mini-competitions: which competition is checked on every object.
+	"competition.read":  {authz.TrustLead, authz.BoardMember, authz.Evaluator},
+	"competition.write": {authz.TrustLead},
 }
 
 // ids are real records to put into route parameters.

@@ -22,6 +22,7 @@ import (
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clarify"
 	"github.com/nhsprocure/portal/internal/clock"
+	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/framework"
@@ -57,6 +58,9 @@ type Deps struct {
 	DevIdP http.Handler
 	// Registry collects Prometheus metrics; nil means a new one.
 	Registry *prometheus.Registry
+
+	// Competition runs mini-competitions under live framework lots.
+	Competition *competition.Service
 }
 
 // Server is the portal's web server.
