@@ -78,7 +78,7 @@ func (s *Server) renderQuestions(c echo.Context, status int, fw *framework.Frame
 		p.Form = nil
 	}
 	p.Data = map[string]any{
-		"Framework": fw, "Mine": mine, "Public": view.Public,
+		"Framework": fw, "Mine": mine, "Public": view.Public, "Base": "/frameworks/" + fw.ID,
 		"Open": s.Clock.Now().Before(fw.ClarificationDeadline), "MaxQuestion": clarify.MaxQuestion,
 	}
 	return s.render(c, status, "questions", p)
@@ -202,7 +202,7 @@ func (s *Server) renderClarifications(c echo.Context, status int, fw *framework.
 	p := s.formPage(c, "Clarification questions: "+fw.Title, formErr)
 	views, open := leadQuestionViews(p, list, failed, formErr)
 	p.Data = map[string]any{
-		"Framework": fw, "Questions": views, "OpenCount": open,
+		"Framework": fw, "Questions": views, "OpenCount": open, "Base": "/frameworks/" + fw.ID,
 		"CanWrite": s.may(c, consortium(fw.ConsortiumID), "framework", "write"),
 	}
 	return s.render(c, status, "clarifications", p)

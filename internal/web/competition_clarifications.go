@@ -39,6 +39,7 @@ func (s *Server) renderCompetitionQuestions(c echo.Context, status int, comp *co
 	p.BackURL = competition.SupplierPath(comp.ID)
 	p.Data = map[string]any{
 		"C": comp, "Mine": supplierQuestionViews(view.Mine, org), "Public": view.Public, "MaxQuestion": clarify.MaxQuestion,
+		"Base": "/competitions/" + comp.ID,
 		"Open": comp.Status == competition.StatusPublished && s.Clock.Now().Before(comp.QuestionDeadline),
 	}
 	return s.render(c, status, "competition_questions", p)
@@ -88,7 +89,8 @@ func (s *Server) renderCompetitionClarifications(c echo.Context, status int, bc 
 	p := s.formPage(c, "Clarification questions: "+bc.Title, formErr)
 	views, open := leadQuestionViews(p, list, failed, formErr)
 	p.BackURL = competition.CompetitionPath(bc.ID)
-	p.Data = map[string]any{"C": bc.Competition, "BC": bc, "Questions": views, "OpenCount": open, "CanWrite": bc.CanWrite}
+	p.Data = map[string]any{"C": bc.Competition, "BC": bc, "Questions": views, "OpenCount": open, "CanWrite": bc.CanWrite,
+		"Base": "/competitions/" + bc.Competition.ID}
 	return s.render(c, status, "competition_clarifications", p)
 }
 
