@@ -243,23 +243,16 @@ func (s *Service) OpenBids(ctx context.Context, actor audit.Actor, competitionID
 		if err := openable(c, now); err != nil {
 			return err
 		}
-		_, err = sealed.TurnKey(tx, openingScope(c.ID), actor.UserID, now)
-		if errors.Is(err, sealed.ErrSameKeyholder) {
-			// Turned before: fine if it was the second key and the opening
-			// is being tried again; otherwise the other key is missing.
-			if keys, err = openingKeys(tx, c); err != nil {
-				return err
-			}
-			if len(keys) < sealed.KeysNeeded {
-				return errSameKeyholder
-			}
-			return nil
-		}
-		if err != nil {
+		var turned bool
+		keys, turned, err = sealed.TurnCountedKey(tx, openingScope(c.ID), actor.UserID, now,
+			func(tx *gorm.DB) ([]framework.OpeningKey, error) { return openingKeys(tx, c) })
+		switch {
+		case errors.Is(err, sealed.ErrSameKeyholder):
+			return errSameKeyholder
+		case err != nil:
 			return err
-		}
-		if keys, err = openingKeys(tx, c); err != nil {
-			return err
+		case !turned:
+			return nil // the second key was turned before: the opening is being tried again
 		}
 		return s.appendAudit(tx, actor, action, c.ID, map[string]any{"keys": len(keys), "needed": sealed.KeysNeeded})
 	})

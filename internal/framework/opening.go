@@ -173,24 +173,16 @@ func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frame
 		if err := openable(f, now); err != nil {
 			return err
 		}
-		_, err = sealed.TurnKey(tx, openingScope(frameworkID), actor.UserID, now)
-		if errors.Is(err, sealed.ErrSameKeyholder) {
-			// Turned before: fine if it was the second key and the
-			// opening is being tried again; otherwise the other key is
-			// still missing.
-			if keys, err = openingKeys(tx, frameworkID); err != nil {
-				return err
-			}
-			if len(keys) < sealed.KeysNeeded {
-				return errSameKeyholder
-			}
-			return nil
-		}
-		if err != nil {
+		var turned bool
+		keys, turned, err = sealed.TurnCountedKey(tx, openingScope(frameworkID), actor.UserID, now,
+			func(tx *gorm.DB) ([]OpeningKey, error) { return openingKeys(tx, frameworkID) })
+		switch {
+		case errors.Is(err, sealed.ErrSameKeyholder):
+			return errSameKeyholder
+		case err != nil:
 			return err
-		}
-		if keys, err = openingKeys(tx, frameworkID); err != nil {
-			return err
+		case !turned:
+			return nil // the second key was turned before: the opening is being tried again
 		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "framework.applications.key", ObjectType: "framework", ObjectID: frameworkID,
 			Detail: map[string]any{"keys": len(keys), "needed": sealed.KeysNeeded}})

@@ -58,3 +58,28 @@ func Keys(db *gorm.DB, scope string) ([]Key, error) {
 	}
 	return out, nil
 }
+
+// TurnCountedKey is TurnKey for callers whose keys stop counting when
+// their holders lose the right to open: counted lists the keys that still
+// count (read through tx). A person turning again is refused with
+// ErrSameKeyholder while fewer than KeysNeeded keys count, and accepted
+// (turned false, nothing recorded) once enough do, so either keyholder can
+// retry an opening that failed after the second key. turned reports
+// whether a new key was recorded, for the caller's audit entry.
+func TurnCountedKey[K any](tx *gorm.DB, scope, userID string, now time.Time, counted func(tx *gorm.DB) ([]K, error)) (keys []K, turned bool, err error) {
+	_, err = TurnKey(tx, scope, userID, now)
+	switch {
+	case errors.Is(err, ErrSameKeyholder):
+		if keys, err = counted(tx); err != nil {
+			return nil, false, err
+		}
+		if len(keys) < KeysNeeded {
+			return keys, false, ErrSameKeyholder
+		}
+		return keys, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	keys, err = counted(tx)
+	return keys, true, err
+}
