@@ -207,6 +207,11 @@ var flashes = map[string]string{
 	"competition-cancelled":      "Competition cancelled and every invited supplier told",
 	"competition-interested":     "Your interest has been registered: you can now bid",
 	"competition-declined":       "You have declined the invitation. The buyer can see your reason",
+
+	// Sealed bids.
+	"prices-saved":   "Your prices have been saved",
+	"bid-key-turned": "Your key is turned: the bids open when a second person turns theirs",
+	"bids-opened":    "Bids opened: %d to evaluate, %d excluded",
 }
 
 func (s *Server) flash(c echo.Context, key string, counts ...int) {

@@ -85,71 +85,23 @@ const (
 
 // SectionStatus is the task status of section i.
 func (a *application) SectionStatus(i int) string {
-	done, started := 0, 0
-	sec := a.Sections[i]
-	for _, r := range sec.Requirements {
-		ans, ok := a.Content.Answers[r.ID]
-		if ok && (ans.Meets != "" || ans.Text != "" || ans.Number != "" || ans.PricePence != nil) {
-			started++
-		}
-		if framework.AnswerProblem(r, ans) == "" {
-			done++
-		}
-	}
-	switch {
-	case done == len(sec.Requirements):
-		return taskCompleted
-	case started > 0:
-		return taskInProgress
-	}
-	return taskNotStarted
+	return answersStatus(a.Sections[i], a.Content.Answers)
 }
 
 // DocumentsStatus is the documents task's status.
-func (a *application) DocumentsStatus() string {
-	if len(a.Content.Documents) > 0 {
-		return taskCompleted
-	}
-	return taskOptional
-}
+func (a *application) DocumentsStatus() string { return documentsStatus(a.Content.Documents) }
 
 // DeclarationsStatus is the declarations task's status.
-func (a *application) DeclarationsStatus() string {
-	n := 0
-	for _, d := range framework.Declarations {
-		if a.Content.Declared(d.Key) {
-			n++
-		}
-	}
-	switch n {
-	case len(framework.Declarations):
-		return taskCompleted
-	case 0:
-		return taskNotStarted
-	}
-	return taskInProgress
-}
+func (a *application) DeclarationsStatus() string { return declarationsStatus(a.Content.Declared) }
 
 // CheckStatus is the status of the last task, checking and submitting.
 func (a *application) CheckStatus() string {
-	switch {
-	case len(a.Gaps()) > 0:
-		return taskCannot
-	case a.Submitted() && !a.Unsent():
-		return taskCompleted
-	}
-	return taskNotStarted
+	return checkStatus(len(a.Gaps()), a.Submitted(), a.Unsent())
 }
 
 // CompletedSections counts the sections answered in full.
 func (a *application) CompletedSections() int {
-	n := 0
-	for i := range a.Sections {
-		if a.SectionStatus(i) == taskCompleted {
-			n++
-		}
-	}
-	return n
+	return completedSections(len(a.Sections), a.SectionStatus)
 }
 
 // loadApplication reads the supplier's application to the lot in the URL.

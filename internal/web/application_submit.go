@@ -44,7 +44,7 @@ func (s *Server) renderCheck(c echo.Context, status int, a *application, formErr
 	p := s.formPage(c, "Check your answers before submitting your application", formErr)
 	p.BackURL = a.Path()
 	p.ErrorLinks = gapLinks(a)
-	p.Data = map[string]any{"App": a, "Declarations": framework.Declarations}
+	p.Data = map[string]any{"App": a, "Response": a, "Declarations": framework.Declarations}
 	return s.render(c, status, "application_check", p)
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,7 +33,7 @@ func (s *Server) renderApplication(c echo.Context, status int, name, title strin
 	if name == "application_tasks" {
 		p.BackURL = "/frameworks/" + a.Framework.ID + "/apply"
 	}
-	p.Data = map[string]any{"App": a, "Declarations": framework.Declarations}
+	p.Data = map[string]any{"App": a, "Response": a, "Declarations": framework.Declarations}
 	return s.render(c, status, name, p)
 }
 
@@ -67,8 +66,8 @@ func (s *Server) renderSection(c echo.Context, status int, a *application, i int
 		p.Form = nil
 	}
 	p.BackURL = a.Path()
-	p.Data = map[string]any{"App": a, "Section": sec, "Number": i + 1}
-	return s.render(c, status, "application_section", p)
+	p.Data = map[string]any{"App": a, "Response": a, "Section": sec, "Number": i + 1}
+	return s.render(c, status, "response_section", p)
 }
 
 // applicationSectionSave keeps the answers of one section in the working
@@ -89,28 +88,7 @@ func (s *Server) applicationSectionSave(c echo.Context) error {
 	}
 	var v validate.Errors
 	for _, r := range sec.Requirements {
-		ans := framework.Answer{
-			Meets:  c.FormValue("meets-" + r.ID),
-			Text:   strings.TrimSpace(c.FormValue("text-" + r.ID)),
-			Number: strings.TrimSpace(c.FormValue("number-" + r.ID)),
-		}
-		if ans.Meets != "" && ans.Meets != framework.AnswerYes && ans.Meets != framework.AnswerNo {
-			ans.Meets = ""
-		}
-		if r.ResponseType == catalogue.PriceSchedule {
-			if typed := strings.TrimSpace(c.FormValue("price-" + r.ID)); typed != "" {
-				pence, ok := framework.ParsePounds(typed)
-				if !ok {
-					v.Add("price-"+r.ID, "Enter the price for "+r.Reference+" in pounds, like 1250 or 1,250.50")
-				} else {
-					ans.PricePence = &pence
-				}
-			}
-		}
-		if problem := framework.FormatProblem(r, ans); problem != "" {
-			v.Add(fieldFor(r), problem)
-		}
-		a.Content.Answers[r.ID] = ans
+		a.Content.Answers[r.ID] = postedAnswer(c, r, &v)
 	}
 	if err := v.Err(); err != nil {
 		return s.renderSection(c, http.StatusBadRequest, a, i, sec, err)
@@ -148,18 +126,14 @@ func (s *Server) applicationDocuments(c echo.Context) error {
 }
 
 func (s *Server) renderDocumentsTask(c echo.Context, status int, a *application, formErr error) error {
-	library, err := s.Docs.List(c.Request().Context(), a.Supplier.ID, "library", "")
+	library, attached, err := s.libraryChoice(c, a.Supplier.ID, a.Content.Documents)
 	if err != nil {
 		return err
 	}
-	attached := map[string]bool{}
-	for _, d := range a.Content.Documents {
-		attached[d.ID] = true
-	}
 	p := s.formPage(c, "Attach documents", formErr)
 	p.BackURL = a.Path()
-	p.Data = map[string]any{"App": a, "Library": library, "Attached": attached}
-	return s.render(c, status, "application_documents", p)
+	p.Data = map[string]any{"App": a, "Response": a, "Library": library, "Attached": attached}
+	return s.render(c, status, "response_documents", p)
 }
 
 // applicationDocumentsSave records which library documents are attached,
@@ -173,26 +147,11 @@ func (s *Server) applicationDocumentsSave(c echo.Context) error {
 	// The version the form was showing, so a page shown again after a
 	// refusal still carries it and a stale tab stays stale.
 	a.DraftVersion = postedDraftVersion(c)
-	library, err := s.Docs.List(c.Request().Context(), a.Supplier.ID, "library", "")
+	docs, err := s.chosenDocuments(c, a.Supplier.ID, "application.attach")
 	if err != nil {
 		return err
 	}
-	form, _ := c.FormParams()
-	chosen := map[string]bool{}
-	for _, id := range form["document"] {
-		chosen[id] = true
-	}
-	a.Content.Documents = nil
-	for _, d := range library {
-		if chosen[d.ID] {
-			a.Content.Documents = append(a.Content.Documents, framework.AttachedDocument{ID: d.ID, Name: d.Name, SHA256: d.SHA256, Size: d.SizeBytes})
-			delete(chosen, d.ID)
-		}
-	}
-	if len(chosen) > 0 {
-		s.auditDenied(c, "application.attach", "document", strings.Join(keys(chosen), ","))
-		return errNotFound
-	}
+	a.Content.Documents = docs
 	if err := s.saveDraft(c, a); err != nil {
 		if msg, ok := draftProblem(err); ok {
 			return s.renderDocumentsTask(c, http.StatusConflict, a, msg)
@@ -217,7 +176,7 @@ func (s *Server) applicationDeclarations(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderApplication(c, http.StatusOK, "application_declarations", "Declarations", a, nil)
+	return s.renderApplication(c, http.StatusOK, "response_declarations", "Declarations", a, nil)
 }
 
 // applicationDeclarationsSave records the declarations ticked.
@@ -242,7 +201,7 @@ func (s *Server) applicationDeclarationsSave(c echo.Context) error {
 	}
 	if err := s.saveDraft(c, a); err != nil {
 		if msg, ok := draftProblem(err); ok {
-			return s.renderApplication(c, http.StatusConflict, "application_declarations", "Declarations", a, msg)
+			return s.renderApplication(c, http.StatusConflict, "response_declarations", "Declarations", a, msg)
 		}
 		return err
 	}

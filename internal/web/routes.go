@@ -191,4 +191,23 @@ func (s *Server) addRoutes() {
 	signedIn(get, cmp+"/questions", true, (*Server).competitionQuestionsPage)
 	signedIn(post, cmp+"/questions", true, (*Server).competitionQuestionAsk)
 	signedIn(post, cmp+"/questions/:question/withdraw", true, (*Server).competitionQuestionWithdraw)
+
+	// Sealed bids: the supplier's tasks and receipts, the count, two-key opening.
+	bid := cmp + "/bid"
+	signedIn(get, bid+"/tasks", true, (*Server).bidTasks)
+	signedIn(get, bid+"/section/:section", true, (*Server).bidSection)
+	signedIn(post, bid+"/section/:section", true, (*Server).bidSectionSave)
+	signedIn(get, bid+"/prices/:org", true, (*Server).bidPrices)
+	signedIn(post, bid+"/prices/:org", true, (*Server).bidPricesSave)
+	signedIn(get, bid+"/documents", true, (*Server).bidDocuments)
+	signedIn(post, bid+"/documents", true, (*Server).bidDocumentsSave)
+	signedIn(get, bid+"/declarations", true, (*Server).bidDeclarations)
+	signedIn(post, bid+"/declarations", true, (*Server).bidDeclarationsSave)
+	signedIn(get, bid+"/check", true, (*Server).bidCheck)
+	signedIn(post, bid+"/submit", true, (*Server).bidSubmit)
+	signedIn(post, bid+"/withdraw", true, (*Server).bidWithdraw)
+	signedIn(post, bid+"/reconfirm", true, (*Server).bidReconfirm)
+	signedIn(get, bid+"/receipts/:number", true, (*Server).bidReceipt)
+	signedIn(get, cmp+"/bids", true, (*Server).competitionBids)
+	signedIn(post, cmp+"/open", true, (*Server).competitionOpen)
 }

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// The buying side of sealed bids: before the deadline only how many bids
+// are in, for the lead trust's trust leads and only when the competition
+// shows it; after it, the two-key opening (the lead trust's trust leads and
+// the panel, two different people); after the opening, the list of bids
+// for them. The competition service decides every one of these again
+// (BidCount, OpenBids, OpenedBids) and audits refusals.
+
+// bidsCompetition loads the competition in the URL for the bids page: a
+// member of its evaluation panel, or a user of one of its buying trusts
+// (readCompetition: 404 and audited for anyone else). keyholder says
+// whether the viewer may turn a key and list the bids: a trust lead of the
+// lead trust or a panel member.
+func (s *Server) bidsCompetition(c echo.Context) (comp *competition.Competition, lead, keyholder bool, err error) {
+	ctx := c.Request().Context()
+	v := viewer(c)
+	if v != nil {
+		onPanel, err := s.Competition.OnPanel(ctx, c.Param("id"), v.User.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, false, false, err
+		}
+		if onPanel {
+			comp, err := s.Competition.Competition(ctx, c.Param("id"))
+			if err != nil {
+				return nil, false, false, err
+			}
+			bc, rerr := s.readCompetitionQuiet(c)
+			return comp, rerr == nil && bc.CanWrite, true, nil
+		}
+	}
+	bc, err := s.readCompetition(c)
+	if err != nil {
+		return nil, false, false, err
+	}
+	return bc.Competition, bc.CanWrite, bc.CanWrite, nil
+}
+
+// readCompetitionQuiet is whether the viewer is a trust lead of the lead
+// trust, for a viewer already let in as a panel member: no refusal is
+// audited, since none happened.
+func (s *Server) readCompetitionQuiet(c echo.Context) (*buyerCompetition, error) {
+	ctx := c.Request().Context()
+	comp, err := s.Competition.Competition(ctx, c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	buyers, err := s.Competition.Buyers(ctx, comp.ID)
+	if err != nil {
+		return nil, err
+	}
+	bc := &buyerCompetition{Competition: comp, Buyers: buyers}
+	for i := range buyers {
+		if buyers[i].Lead {
+			bc.CanWrite = s.may(c, &buyers[i].Organisation, "competition", "write")
+		}
+	}
+	return bc, nil
+}
+
+// bidsPath is the competition's bids page.
+func bidsPath(id string) string { return competition.CompetitionPath(id) + "/bids" }
+
+// competitionBids is the bids page.
+func (s *Server) competitionBids(c echo.Context) error {
+	comp, lead, keyholder, err := s.bidsCompetition(c)
+	if err != nil {
+		return err
+	}
+	return s.renderBids(c, http.StatusOK, comp, lead, keyholder, nil)
+}
+
+func (s *Server) renderBids(c echo.Context, status int, comp *competition.Competition, lead, keyholder bool, formErr error) error {
+	ctx := c.Request().Context()
+	now := s.Clock.Now()
+	published := comp.Status == competition.StatusPublished
+	sealedNow := published && comp.OpenedAt == nil && now.Before(comp.SubmissionDeadline)
+	data := map[string]any{
+		"C": comp, "StateLabel": competition.StateLabel(comp.State(now)), "Keyholder": keyholder, "Lead": lead,
+		"Sealed": sealedNow, "Openable": published && comp.OpenedAt == nil && !sealedNow,
+	}
+	// The count, only for the lead trust's leads of a competition that
+	// shows it, and only while there is nothing else to see.
+	if lead && comp.ShowBidCount && published && comp.OpenedAt == nil {
+		n, err := s.Competition.BidCount(ctx, actor(c), comp.ID)
+		if err != nil {
+			return err
+		}
+		data["Count"], data["HasCount"] = n, true
+	}
+	if keyholder && comp.OpenedAt == nil && !sealedNow && published {
+		keys, err := s.Competition.OpeningKeys(ctx, comp.ID)
+		if err != nil {
+			return err
+		}
+		turned := false
+		for _, k := range keys {
+			turned = turned || k.UserID == viewer(c).User.ID
+		}
+		data["Keys"], data["KeyTurned"] = keys, turned
+	}
+	if keyholder && comp.OpenedAt != nil {
+		list, err := s.Competition.OpenedBids(ctx, actor(c), comp.ID)
+		if err != nil {
+			return err
+		}
+		data["Bids"] = list
+	}
+	p := s.formPage(c, "Bids: "+comp.Title, formErr)
+	if formErr == nil {
+		p.Form = nil
+	}
+	p.BackURL = competition.CompetitionPath(comp.ID)
+	p.Data = data
+	return s.render(c, status, "bid_opening", p)
+}
+
+// competitionOpen turns the viewer's opening key; the second keyholder's
+// key opens the bids.
+func (s *Server) competitionOpen(c echo.Context) error {
+	comp, lead, keyholder, err := s.bidsCompetition(c)
+	if err != nil {
+		return err
+	}
+	o, err := s.Competition.OpenBids(c.Request().Context(), actor(c), comp.ID)
+	if _, ok := validate.As(err); ok {
+		fresh, lerr := s.Competition.Competition(c.Request().Context(), comp.ID)
+		if lerr != nil {
+			return lerr
+		}
+		return s.renderBids(c, http.StatusConflict, fresh, lead, keyholder, err)
+	}
+	if errors.Is(err, competition.ErrForbidden) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if o.Opened {
+		s.flash(c, "bids-opened", o.Bids, o.Excluded)
+	} else {
+		s.flash(c, "bid-key-turned")
+	}
+	return c.Redirect(http.StatusSeeOther, bidsPath(comp.ID))
+}
