@@ -11,7 +11,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -49,7 +51,7 @@ func (s *Service) invite(ctx context.Context, tx *gorm.DB, c *Competition, suppl
 		if err := tx.Omit("Supplier").Create(&inv).Error; err != nil {
 			return 0, fmt.Errorf("invite %s: %w", sup.Name, err)
 		}
-		users, err := supplierUsers(tx, sup.OrganisationID)
+		users, err := orgs.UsersWithRole(tx, authz.SupplierUser, sup.OrganisationID)
 		if err != nil {
 			return 0, err
 		}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 )
 
@@ -294,16 +295,9 @@ type Document struct {
 func (Document) TableName() string { return "competition_documents" }
 
 // PanelMember is a person who may sit, or sits, on the evaluation panel,
-// with the organisation they evaluate for.
-type PanelMember struct {
-	UserID           string
-	Name             string
-	Email            string
-	OrganisationID   string
-	OrganisationName string
-	// AssignedAt is when they were assigned; zero for a candidate.
-	AssignedAt time.Time
-}
+// with the organisation they evaluate for: the same as a framework's
+// evaluator.
+type PanelMember = framework.Evaluator
 
 // panelRow is a panel assignment as stored.
 type panelRow struct {

@@ -7,6 +7,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 // Notifier records a notification for a portal user inside the caller's
@@ -45,27 +46,11 @@ const supplierRole = string(authz.SupplierUser)
 // ones included: a change or cancellation is told to everyone invited),
 // each once, in a stable order.
 func inviteeUsers(tx *gorm.DB, competitionID string) ([]string, error) {
-	var ids []string
-	err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
-		Where("m.role = ? AND u.disabled_at IS NULL AND m.organisation_id IN (?)", supplierRole,
-			tx.Model(&Invitee{}).Select("supplier_org_id").Where("competition_id = ?", competitionID)).
-		Distinct("m.user_id").Order("m.user_id").Pluck("m.user_id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("list invitees' users: %w", err)
+	var orgIDs []string
+	if err := tx.Model(&Invitee{}).Where("competition_id = ?", competitionID).Pluck("supplier_org_id", &orgIDs).Error; err != nil {
+		return nil, fmt.Errorf("list invitees: %w", err)
 	}
-	return ids, nil
-}
-
-// supplierUsers lists the enabled supplier users of one supplier.
-func supplierUsers(tx *gorm.DB, supplierOrgID string) ([]string, error) {
-	var ids []string
-	err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
-		Where("m.role = ? AND m.organisation_id = ? AND u.disabled_at IS NULL", supplierRole, supplierOrgID).
-		Distinct("m.user_id").Order("m.user_id").Pluck("m.user_id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("list supplier users: %w", err)
-	}
-	return ids, nil
+	return orgs.UsersWithRole(tx, authz.SupplierUser, orgIDs...)
 }
 
 // SupplierUsers returns the users of every invited supplier: the recipients

@@ -365,7 +365,7 @@ func (s *Service) openBox(ctx context.Context, actor audit.Actor, competitionID 
 				continue
 			}
 			nExcluded++
-			users, err := supplierUsers(tx, o.SupplierOrgID)
+			users, err := orgs.UsersWithRole(tx, authz.SupplierUser, o.SupplierOrgID)
 			if err != nil {
 				return err
 			}

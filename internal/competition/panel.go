@@ -10,7 +10,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -42,17 +41,7 @@ func candidates(tx *gorm.DB, c *Competition) ([]PanelMember, error) {
 		return nil, fmt.Errorf("read buyers: %w", err)
 	}
 	orgIDs = append(orgIDs, f.ConsortiumID)
-	var rows []PanelMember
-	err := tx.Table("memberships m").
-		Select("u.id AS user_id, u.name, u.email, o.id AS organisation_id, o.name AS organisation_name").
-		Joins("JOIN users u ON u.id = m.user_id").Joins("JOIN organisations o ON o.id = m.organisation_id").
-		Where("m.role = ? AND m.organisation_id IN ? AND u.disabled_at IS NULL", string(authz.Evaluator), orgIDs).
-		Order("u.name, u.id, o.name").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("list panel candidates: %w", err)
-	}
-	// A person evaluating for two buying trusts is listed once.
-	return slices.CompactFunc(rows, func(a, b PanelMember) bool { return a.UserID == b.UserID }), nil
+	return framework.EvaluatorsAt(tx, orgIDs)
 }
 
 // panelChangeable refuses a change to the panel once the competition is
@@ -145,27 +134,11 @@ func (s *Service) Panel(ctx context.Context, competitionID string) ([]PanelMembe
 }
 
 func panel(tx *gorm.DB, c *Competition) ([]PanelMember, error) {
-	var rows []PanelMember
-	err := tx.Table("competition_panel p").
-		Select("u.id AS user_id, u.name, u.email, p.assigned_at").
-		Joins("JOIN users u ON u.id = p.user_id").
-		Where("p.competition_id = ?", c.ID).Order("u.name, u.id").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("list panel: %w", err)
-	}
 	cands, err := candidates(tx, c)
 	if err != nil {
 		return nil, err
 	}
-	for i := range rows {
-		rows[i].AssignedAt = rows[i].AssignedAt.UTC()
-		for _, m := range cands {
-			if m.UserID == rows[i].UserID {
-				rows[i].OrganisationID, rows[i].OrganisationName = m.OrganisationID, m.OrganisationName
-			}
-		}
-	}
-	return rows, nil
+	return framework.AssignedEvaluators(tx, "competition_panel", "competition_id", c.ID, cands)
 }
 
 // OnPanel reports whether the user sits on the competition's panel and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/standstill"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
@@ -291,7 +292,7 @@ func (s *Service) sendAwardLetters(ctx context.Context, tx *gorm.DB, f *Framewor
 	sent := 0
 	for _, r := range all {
 		a, l := r.Application, lotByID[r.Application.LotID]
-		users, err := usersWithRole(tx, authz.SupplierUser, a.SupplierOrgID)
+		users, err := orgs.UsersWithRole(tx, authz.SupplierUser, a.SupplierOrgID)
 		if err != nil {
 			return 0, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -88,7 +89,7 @@ func (s *Service) SetAppointment(ctx context.Context, actor audit.Actor, applica
 		if res.RowsAffected == 0 {
 			return store.ErrConflict
 		}
-		users, err := usersWithRole(tx, authz.SupplierUser, a.SupplierOrgID)
+		users, err := orgs.UsersWithRole(tx, authz.SupplierUser, a.SupplierOrgID)
 		if err != nil {
 			return err
 		}

@@ -66,8 +66,16 @@ func candidates(tx *gorm.DB, f *Framework, now time.Time) ([]Evaluator, error) {
 			orgIDs = append(orgIDs, m.TrustID)
 		}
 	}
+	return EvaluatorsAt(tx, orgIDs)
+}
+
+// EvaluatorsAt lists the enabled people holding the evaluator role in any
+// of orgIDs by name, each once, with the organisation they evaluate for
+// (the first by name when several): who may be assigned to evaluate a
+// framework's applications or sit on a competition's panel.
+func EvaluatorsAt(db *gorm.DB, orgIDs []string) ([]Evaluator, error) {
 	var rows []Evaluator
-	err := tx.Table("memberships m").
+	err := db.Table("memberships m").
 		Select("u.id AS user_id, u.name, u.email, o.id AS organisation_id, o.name AS organisation_name").
 		Joins("JOIN users u ON u.id = m.user_id").Joins("JOIN organisations o ON o.id = m.organisation_id").
 		Where("m.role = ? AND m.organisation_id IN ? AND u.disabled_at IS NULL", string(authz.Evaluator), orgIDs).
@@ -75,8 +83,31 @@ func candidates(tx *gorm.DB, f *Framework, now time.Time) ([]Evaluator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list evaluator candidates: %w", err)
 	}
-	// A person evaluating for two member trusts is listed once.
 	return slices.CompactFunc(rows, func(a, b Evaluator) bool { return a.UserID == b.UserID }), nil
+}
+
+// AssignedEvaluators lists the people assigned in an assignment table
+// (user_id, assigned_at and keyColumn = keyID, such as framework_evaluators
+// by framework_id) by name, with the organisation each evaluates for taken
+// from the current candidates; one who is no longer a candidate has none.
+func AssignedEvaluators(db *gorm.DB, table, keyColumn, keyID string, candidates []Evaluator) ([]Evaluator, error) {
+	var rows []Evaluator
+	err := db.Table(table+" e").
+		Select("u.id AS user_id, u.name, u.email, e.assigned_at").
+		Joins("JOIN users u ON u.id = e.user_id").
+		Where("e."+keyColumn+" = ?", keyID).Order("u.name, u.id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list assigned evaluators: %w", err)
+	}
+	for i := range rows {
+		rows[i].AssignedAt = rows[i].AssignedAt.UTC()
+		for _, c := range candidates {
+			if c.UserID == rows[i].UserID {
+				rows[i].OrganisationID, rows[i].OrganisationName = c.OrganisationID, c.OrganisationName
+			}
+		}
+	}
+	return rows, nil
 }
 
 // AssignEvaluators makes userIDs the framework's evaluators, replacing the
@@ -180,28 +211,12 @@ func evaluators(tx *gorm.DB, frameworkID string, now time.Time) ([]Evaluator, er
 	if err := tx.Where("id = ?", frameworkID).First(&f).Error; err != nil {
 		return nil, notFound(err, "framework")
 	}
-	var rows []Evaluator
-	err := tx.Table("framework_evaluators e").
-		Select("u.id AS user_id, u.name, u.email, e.assigned_at").
-		Joins("JOIN users u ON u.id = e.user_id").
-		Where("e.framework_id = ?", frameworkID).Order("u.name, u.id").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("list evaluators: %w", err)
-	}
 	// The organisation each evaluates for, as the candidates list gives it.
 	cands, err := candidates(tx, &f, now)
 	if err != nil {
 		return nil, err
 	}
-	for i := range rows {
-		rows[i].AssignedAt = rows[i].AssignedAt.UTC()
-		for _, c := range cands {
-			if c.UserID == rows[i].UserID {
-				rows[i].OrganisationID, rows[i].OrganisationName = c.OrganisationID, c.OrganisationName
-			}
-		}
-	}
-	return rows, nil
+	return AssignedEvaluators(tx, "framework_evaluators", "framework_id", frameworkID, cands)
 }
 
 // IsEvaluator reports whether the user is one of the framework's assigned

@@ -182,7 +182,7 @@ func (s *Service) RequestAccess(ctx context.Context, actor audit.Actor, framewor
 		if err := v.Err(); err != nil {
 			return err
 		}
-		leads, err := usersWithRole(tx, authz.ConsortiumLead, f.ConsortiumID)
+		leads, err := orgs.UsersWithRole(tx, authz.ConsortiumLead, f.ConsortiumID)
 		if err != nil {
 			return err
 		}
@@ -221,7 +221,7 @@ func (s *Service) DecideAccess(ctx context.Context, actor audit.Actor, framework
 		}).Error; err != nil {
 			return fmt.Errorf("decide access: %w", err)
 		}
-		trustLeads, err := usersWithRole(tx, authz.TrustLead, orgID)
+		trustLeads, err := orgs.UsersWithRole(tx, authz.TrustLead, orgID)
 		if err != nil {
 			return err
 		}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
-
-	"github.com/nhsprocure/portal/internal/authz"
 )
 
 // Notifier records a notification for a portal user inside the caller's
@@ -36,22 +34,6 @@ func SupplierPath(frameworkID string) string { return "/frameworks/" + framework
 // BuyPath is a trust's list of the frameworks it can buy from or ask to
 // join; decisions on its requests for access link to it.
 const BuyPath = "/buy"
-
-// usersWithRole lists the enabled users holding role in any of orgIDs, each
-// once, in a stable order.
-func usersWithRole(tx *gorm.DB, role authz.Role, orgIDs ...string) ([]string, error) {
-	if len(orgIDs) == 0 {
-		return nil, nil
-	}
-	var ids []string
-	err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
-		Where("m.role = ? AND m.organisation_id IN ? AND u.disabled_at IS NULL", string(role), orgIDs).
-		Distinct("m.user_id").Order("m.user_id").Pluck("m.user_id", &ids).Error
-	if err != nil {
-		return nil, fmt.Errorf("list %s users: %w", role, err)
-	}
-	return ids, nil
-}
 
 // notifyAll sends one notification to each user, in tx.
 func (s *Service) notifyAll(ctx context.Context, tx *gorm.DB, userIDs []string, kind string, data map[string]any, link string) error {

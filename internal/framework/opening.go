@@ -116,7 +116,7 @@ func openingKeys(db *gorm.DB, frameworkID string) ([]OpeningKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	leads, err := usersWithRole(db, authz.ConsortiumLead, f.ConsortiumID)
+	leads, err := orgs.UsersWithRole(db, authz.ConsortiumLead, f.ConsortiumID)
 	if err != nil {
 		return nil, err
 	}

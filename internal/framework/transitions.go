@@ -12,6 +12,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 // UpdatePhrase is what a framework update notification says of the state
@@ -105,7 +106,7 @@ func (s *Service) recordTransition(ctx context.Context, f *Framework, to string)
 		if from == "" || phrase == "" {
 			return nil
 		}
-		leads, err := usersWithRole(tx, authz.ConsortiumLead, f.ConsortiumID)
+		leads, err := orgs.UsersWithRole(tx, authz.ConsortiumLead, f.ConsortiumID)
 		if err != nil {
 			return err
 		}

@@ -716,6 +716,21 @@ func (s *Service) refuseEarly(ctx context.Context, actor audit.Actor, action str
 	return errors.Join(ErrSealed, err)
 }
 
+// CountIn is Count summed over several boxes of one type (such as a
+// framework's lots), in one query.
+func (s *Service) CountIn(ctx context.Context, boxType string, boxIDs []string) (int, error) {
+	if len(boxIDs) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&Submission{}).
+		Where("box_type = ? AND box_id IN ? AND status = ?", boxType, boxIDs, StatusSubmitted).Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("count submissions: %w", err)
+	}
+	return int(n), nil
+}
+
 // Open decrypts the box: for each supplier whose response is submitted, its
 // latest version, checked against the SHA-256 on its receipt. Before the
 // deadline (by the service clock) it fails with ErrSealed and the attempt is

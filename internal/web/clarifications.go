@@ -79,7 +79,8 @@ func (s *Server) renderQuestions(c echo.Context, status int, fw *framework.Frame
 	}
 	p.Data = map[string]any{
 		"Framework": fw, "Mine": mine, "Public": view.Public, "Base": "/frameworks/" + fw.ID,
-		"Open": s.Clock.Now().Before(fw.ClarificationDeadline), "MaxQuestion": clarify.MaxQuestion,
+		"ClosedText": "The deadline for questions has passed, so you can no longer ask questions about this framework.",
+		"Open":       s.Clock.Now().Before(fw.ClarificationDeadline), "MaxQuestion": clarify.MaxQuestion,
 	}
 	return s.render(c, status, "questions", p)
 }

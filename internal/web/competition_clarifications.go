@@ -39,7 +39,7 @@ func (s *Server) renderCompetitionQuestions(c echo.Context, status int, comp *co
 	p.BackURL = competition.SupplierPath(comp.ID)
 	p.Data = map[string]any{
 		"C": comp, "Mine": supplierQuestionViews(view.Mine, org), "Public": view.Public, "MaxQuestion": clarify.MaxQuestion,
-		"Base": "/competitions/" + comp.ID,
+		"Base": "/competitions/" + comp.ID, "ClosedText": questionsClosed(comp),
 		"Open": comp.Status == competition.StatusPublished && s.Clock.Now().Before(comp.QuestionDeadline),
 	}
 	return s.render(c, status, "competition_questions", p)
@@ -105,4 +105,12 @@ func (s *Server) competitionClarificationAnswer(c echo.Context) error {
 		func(status int, failed string, formErr error) error {
 			return s.renderCompetitionClarifications(c, status, bc, failed, formErr)
 		})
+}
+
+// questionsClosed says why a competition takes no more questions.
+func questionsClosed(comp *competition.Competition) string {
+	if comp.Status == competition.StatusCancelled {
+		return "You can no longer ask questions about this competition: it has been cancelled."
+	}
+	return "You can no longer ask questions about this competition: the deadline for questions has passed."
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -173,13 +174,13 @@ func (s *Server) renderFramework(c echo.Context, status int, fw *framework.Frame
 	}
 	// Only how many have applied, never who: applications stay sealed
 	// until the deadline.
-	applied := 0
-	for _, l := range lots {
-		n, err := s.Sealed.Count(ctx, framework.ApplicationBox(fw, l.ID))
-		if err != nil {
-			return err
-		}
-		applied += n
+	lotIDs := make([]string, len(lots))
+	for i, l := range lots {
+		lotIDs[i] = l.ID
+	}
+	applied, err := s.Sealed.CountIn(ctx, sealed.TypeFrameworkApplication, lotIDs)
+	if err != nil {
+		return err
 	}
 	p := s.formPage(c, fw.Title, formErr)
 	if formErr == nil {

@@ -3,8 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"github.com/nhsprocure/portal/internal/framework"
-	"github.com/nhsprocure/portal/internal/orgs"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 var frameworkLocation = regexp.MustCompile(`^/frameworks/([0-9a-f-]{36})$`)
