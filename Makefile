@@ -90,8 +90,9 @@ fmt:
 ## writing the same bytes to the same disk (several GiB written under $TMPDIR,
 ## a few minutes), and write the figures to docs/benchmarks.md
 # The commands are written without quotes so they can be shown as they ran.
+# -p 1: one package at a time, so no benchmark shares the machine with another.
 BENCH_UPLOAD := $(GO) test -run=^$$ -bench=^BenchmarkUpload1GiB$$ -benchtime=5x -benchmem -timeout=30m ./internal/documents/
-BENCH_OTHERS := $(GO) test -run=^$$ -bench=. -skip=^BenchmarkUpload1GiB$$ -benchmem -timeout=30m $(PKGS)
+BENCH_OTHERS := $(GO) test -p 1 -run=^$$ -bench=. -skip=^BenchmarkUpload1GiB$$ -benchmem -timeout=30m $(PKGS)
 bench: assets
 	@out="$$(mktemp)"; trap 'rm -f "$$out"' EXIT; \
 	echo '$(BENCH_UPLOAD)'; $(BENCH_UPLOAD) | tee "$$out"; \

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/sealed"
@@ -26,38 +26,10 @@ func (x *fixture) published(t testing.TB, in competition.CompetitionInput) *comp
 	return x.reload(t, c.ID)
 }
 
-// completeBid answers every requirement of the competition, prices every
-// line of every buying trust's schedule at pence per unit and makes every
-// declaration.
+// completeBid is who's complete bid priced at pence per unit.
 func (x *fixture) completeBid(t testing.TB, c *competition.Competition, who audit.Actor, pence int64) competition.BidContent {
 	t.Helper()
-	ctx := context.Background()
-	reqs, err := x.s.Requirements(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	scheds, err := x.s.PriceSchedules(ctx, c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := competition.BidContent{Answers: map[string]framework.Answer{}}
-	for _, r := range reqs {
-		switch r.ResponseType {
-		case catalogue.PassFail:
-			b.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes}
-		default:
-			b.Answers[r.ID] = framework.Answer{Text: who.Label + " answers " + r.Reference}
-		}
-	}
-	for _, sc := range scheds {
-		for _, it := range sc.Items {
-			b.SetPrice(sc.Buyer.OrganisationID, it.ID, pence)
-		}
-	}
-	for _, d := range framework.Declarations {
-		b.Declarations = append(b.Declarations, d.Key)
-	}
-	return b
+	return domaintest.CompleteBid(t, x.s, c, who.Label+" answers", pence)
 }
 
 // bid saves a complete bid priced at pence per unit as who's working copy
@@ -102,7 +74,7 @@ func (x *fixture) appointMore(t testing.TB, n int) []audit.Actor {
 		if err := x.db.Omit("Lead").Create(&org).Error; err != nil {
 			t.Fatal(err)
 		}
-		out[i] = addUser(t, x.db, "u-"+id, fmt.Sprintf("Supplier user %02d", i), "supplier_user", org.ID)
+		out[i] = domaintest.AddUser(t, x.db, t0, "u-"+id, fmt.Sprintf("Supplier user %02d", i), "supplier_user", org.ID)
 		sub := sealed.Submission{ID: "s-" + id, BoxType: sealed.TypeFrameworkApplication, BoxID: x.lot1.ID, SupplierOrgID: org.ID,
 			Status: sealed.StatusSubmitted, CurrentVersion: 1, Version: 1, CreatedAt: t0, UpdatedAt: t0}
 		if err := x.db.Create(&sub).Error; err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/store/storetest"
@@ -67,7 +68,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 		}
 
 		// Publishing invites both appointed suppliers, each user notified.
-		if n := len(notes(t, db, "invitation")); n != 0 {
+		if n := len(domaintest.Notes(t, db, "invitation")); n != 0 {
 			t.Fatalf("%d invitations before publishing", n)
 		}
 		if err := s.Publish(ctx, x.omar, c.ID); !errors.Is(err, competition.ErrForbidden) {
@@ -85,7 +86,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 		if box.Type != sealed.TypeCompetitionBid || box.ID != c.ID || !box.Deadline.Equal(c.SubmissionDeadline) || !box.Opens.Equal(live) {
 			t.Fatalf("bid box %+v", box)
 		}
-		inv := notes(t, db, "invitation")
+		inv := domaintest.Notes(t, db, "invitation")
 		if got := strings.Join(recipients(inv), ","); got != strings.Join(sorted(x.sarah.UserID, x.james.UserID), ",") {
 			t.Fatalf("invitations went to %s", got)
 		}
@@ -166,7 +167,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 		if !c.SubmissionDeadline.Equal(later.SubmissionDeadline) {
 			t.Fatalf("deadline %v", c.SubmissionDeadline)
 		}
-		dl := notes(t, db, "deadline_change")
+		dl := domaintest.Notes(t, db, "deadline_change")
 		if got := strings.Join(recipients(dl), ","); got != strings.Join(sorted(x.sarah.UserID, x.james.UserID), ",") {
 			t.Fatalf("deadline change told to %s; every invitee, the one that declined too", got)
 		}
@@ -190,7 +191,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 		if c := x.reload(t, c.ID); !c.SubmissionDeadline.Equal(later.SubmissionDeadline) {
 			t.Fatalf("deadline moved to %v", c.SubmissionDeadline)
 		}
-		if n := len(notes(t, db, "deadline_change")); n != 2 {
+		if n := len(domaintest.Notes(t, db, "deadline_change")); n != 2 {
 			t.Fatalf("%d deadline notices after a refused change", n)
 		}
 
@@ -237,7 +238,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 			changes[2].Subject != "EPR-MED-002" {
 			t.Fatalf("changes %+v", changes)
 		}
-		answers := notes(t, db, "procurement_change")
+		answers := domaintest.Notes(t, db, "procurement_change")
 		if len(answers) != 2 || answers[0].Data["Change"] != "The buyer changed the requirements.\n\n"+
 			"EPR-MED-001 now reads: The system must support closed-loop electronic prescribing and medicines administration.\n\n"+
 			"The weight of EPR-MED-001 changed from 60 to 70.\n\nThe weight of EPR-MED-002 changed from 40 to 30.\n\n"+
@@ -263,7 +264,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 		if err != nil || len(docs) != 1 || docs[0].Name != "site-plan.txt" || docs[0].Reason != "Suppliers asked where the data centres are." {
 			t.Fatalf("documents %+v (err %v)", docs, err)
 		}
-		if answers = notes(t, db, "procurement_change"); len(answers) != 4 || !strings.HasPrefix(answers[3].Data["Change"].(string), "The buyer added a document to the tender pack: site-plan.txt.") {
+		if answers = domaintest.Notes(t, db, "procurement_change"); len(answers) != 4 || !strings.HasPrefix(answers[3].Data["Change"].(string), "The buyer added a document to the tender pack: site-plan.txt.") {
 			t.Fatalf("document notices %+v", answers)
 		}
 
@@ -282,7 +283,7 @@ func TestCompetitionFromSetUpToCancellation(t *testing.T) {
 		if c.Status != competition.StatusCancelled || c.State(x.clk.Now()) != competition.StateCancelled || c.CancelReason != "The trusts' boards withdrew the funding." || c.CancelledAt == nil {
 			t.Fatalf("cancelled %+v", c)
 		}
-		answers = notes(t, db, "procurement_change")
+		answers = domaintest.Notes(t, db, "procurement_change")
 		if len(answers) != 6 || answers[5].Data["Change"] != "The buyer cancelled the competition. No contract will be awarded from it.\n\nReason: The trusts' boards withdrew the funding." {
 			t.Fatalf("cancellation notices %+v", answers[4:])
 		}

@@ -3,21 +3,16 @@ package competition_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"gorm.io/gorm"
-
-	portal "github.com/nhsprocure/portal"
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -25,8 +20,6 @@ import (
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
-
-const devIssuer = "http://localhost:8080/dev-idp"
 
 // The portal's notifier must fit the interface the package asks for.
 var _ competition.Notifier = (*notify.Notifier)(nil)
@@ -39,37 +32,6 @@ var live = at(2027, 2, 15, 9, 0)
 
 func at(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
-}
-
-// jobTable stands in for the River queue under the real notifier: it
-// writes each email job into a table in the caller's transaction, so a
-// rolled-back change leaves no job behind.
-type jobTable struct{}
-
-func (jobTable) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, _ *river.InsertOpts) error {
-	id := ""
-	if a, ok := args.(notify.EmailArgs); ok {
-		id = a.NotificationID
-	}
-	return tx.Exec("INSERT INTO test_jobs (kind, notification_id) VALUES (?, ?)", args.Kind(), id).Error
-}
-
-// realNotifier is the portal's notifier with its email templates, queueing
-// into test_jobs (created here).
-func realNotifier(t testing.TB, db *store.DB, log *audit.Log, clk clock.Clock) *notify.Notifier {
-	t.Helper()
-	if err := db.Exec("CREATE TABLE test_jobs (kind TEXT NOT NULL, notification_id TEXT NOT NULL)").Error; err != nil {
-		t.Fatal(err)
-	}
-	emails, err := fs.Sub(portal.Views(), "email")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := notify.LoadTemplates(emails)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &notify.Notifier{DB: db, Audit: log, Clock: clk, Queue: jobTable{}, Templates: tpl, BaseURL: "https://portal.example.nhs.uk"}
 }
 
 // fixture is a live framework (SLCSC-EPR-2027, PCR 2015) whose lot 1
@@ -112,24 +74,24 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	ctx := context.Background()
 	clk := clock.NewManual(t0)
 	log := &audit.Log{Clock: clk}
-	if _, err := orgs.SeedDemo(ctx, db.DB, log, clk.Now(), devIssuer); err != nil {
+	if _, err := orgs.SeedDemo(ctx, db.DB, log, clk.Now(), domaintest.DevIssuer); err != nil {
 		t.Fatal(err)
 	}
 	x := &fixture{db: db, clk: clk, log: log}
-	x.tom = demoActor(t, db, "demo-consortium-lead")
-	x.nadia = demoActor(t, db, "demo-consortium-lead-2")
-	x.ben = demoActor(t, db, "demo-evaluator")
-	x.aisha = demoActor(t, db, "demo-trust-lead")
-	x.sarah = demoActor(t, db, "demo-supplier")
-	x.james = demoActor(t, db, "demo-supplier-2")
+	x.tom = domaintest.DemoActor(t, db, "demo-consortium-lead")
+	x.nadia = domaintest.DemoActor(t, db, "demo-consortium-lead-2")
+	x.ben = domaintest.DemoActor(t, db, "demo-evaluator")
+	x.aisha = domaintest.DemoActor(t, db, "demo-trust-lead")
+	x.sarah = domaintest.DemoActor(t, db, "demo-supplier")
+	x.james = domaintest.DemoActor(t, db, "demo-supplier-2")
 	x.rj7 = x.aisha.OrgID
-	x.rj1 = orgID(t, db, "ods_code = ?", "RJ1")
-	x.outsider = orgID(t, db, "ods_code = ?", "RR8")
-	x.chloe = addUser(t, db, "u-chloe", "Chloe Adams", "evaluator", x.rj1)
-	x.omar = addUser(t, db, "u-omar", "Omar Farouk", "trust_lead", x.rj1)
-	x.yara = addUser(t, db, "u-yara", "Yara Hussain", "trust_lead", x.outsider)
-	x.carl = addUser(t, db, "u-carl", "Carl Price", "supplier_user", orgID(t, db, "companies_house_number = ?", "06345678"))
-	london := orgID(t, db, "kind = ? AND name = ?", orgs.KindConsortium, orgs.DemoLondon)
+	x.rj1 = domaintest.OrgID(t, db, "ods_code = ?", "RJ1")
+	x.outsider = domaintest.OrgID(t, db, "ods_code = ?", "RR8")
+	x.chloe = domaintest.AddUser(t, db, t0, "u-chloe", "Chloe Adams", "evaluator", x.rj1)
+	x.omar = domaintest.AddUser(t, db, t0, "u-omar", "Omar Farouk", "trust_lead", x.rj1)
+	x.yara = domaintest.AddUser(t, db, t0, "u-yara", "Yara Hussain", "trust_lead", x.outsider)
+	x.carl = domaintest.AddUser(t, db, t0, "u-carl", "Carl Price", "supplier_user", domaintest.OrgID(t, db, "companies_house_number = ?", "06345678"))
+	london := domaintest.OrgID(t, db, "kind = ? AND name = ?", orgs.KindConsortium, orgs.DemoLondon)
 
 	cs := &catalogue.Service{DB: db, Audit: log, Clock: clk}
 	cat, err := cs.CreateCatalogue(ctx, x.tom, london, "EPR requirements", "")
@@ -160,7 +122,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := realNotifier(t, db, log, clk)
+	n := domaintest.Notifier(t, db, log, clk)
 	x.sealed = &sealed.Service{DB: db, Audit: log, Clock: clk, Keys: keys}
 	x.fw = &framework.Service{DB: db, Audit: log, Clock: clk, Catalogue: cs, Orgs: &orgs.Service{DB: db, Audit: log, Clock: clk}, Sealed: x.sealed, Notify: n}
 	x.s = &competition.Service{DB: db, Audit: log, Clock: clk, Frameworks: x.fw, Sealed: x.sealed, Notify: n}
@@ -244,19 +206,7 @@ func setup(t testing.TB, db *store.DB) *fixture {
 	}
 	var decisions []framework.Decision
 	for _, a := range apps {
-		var in []framework.ScoreInput
-		for _, r := range reqs {
-			s := framework.ScoreInput{LotRequirementID: r.ID, Justification: "Evidence seen"}
-			if r.ResponseType == catalogue.PassFail {
-				pass := true
-				s.Pass = &pass
-			} else {
-				mark := 3
-				s.Score = &mark
-			}
-			in = append(in, s)
-		}
-		if err := fw.SaveScores(ctx, x.ben, a.ID, in); err != nil {
+		if err := fw.SaveScores(ctx, x.ben, a.ID, domaintest.PassingScores(reqs)); err != nil {
 			t.Fatal(err)
 		}
 		if err := fw.SubmitScores(ctx, x.ben, a.ID); err != nil {
@@ -350,77 +300,8 @@ func (x *fixture) reload(t testing.TB, id string) *competition.Competition {
 	return c
 }
 
-// demoActor is the demo user with the subject, acting for their first
-// organisation.
-func demoActor(t testing.TB, db *store.DB, subject string) audit.Actor {
-	t.Helper()
-	var u orgs.User
-	if err := db.Where("subject = ?", subject).First(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	var m orgs.Membership
-	if err := db.Where("user_id = ?", u.ID).Order("created_at").First(&m).Error; err != nil {
-		t.Fatal(err)
-	}
-	return audit.Actor{UserID: u.ID, Label: u.Name, OrgID: m.OrganisationID}
-}
-
-// addUser adds a person holding role in the organisation.
-func addUser(t testing.TB, db *store.DB, id, name, role, orgID string) audit.Actor {
-	t.Helper()
-	u := orgs.User{ID: id, Issuer: devIssuer, Subject: id, Email: id + "@example.nhs.uk", Name: name, Version: 1, CreatedAt: t0, UpdatedAt: t0}
-	if err := db.Create(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	m := orgs.Membership{ID: "m-" + id, UserID: id, OrganisationID: orgID, Role: role, Source: orgs.SourcePortal, CreatedAt: t0}
-	if err := db.Omit("User", "Organisation").Create(&m).Error; err != nil {
-		t.Fatal(err)
-	}
-	return audit.Actor{UserID: id, Label: name, OrgID: orgID}
-}
-
-func orgID(t testing.TB, db *store.DB, where string, args ...any) string {
-	t.Helper()
-	var o orgs.Organisation
-	if err := db.Where(where, args...).First(&o).Error; err != nil {
-		t.Fatal(err)
-	}
-	return o.ID
-}
-
-// note is a stored notification with its data decoded.
-type note struct {
-	UserID string
-	Kind   string
-	Link   string
-	Data   map[string]any
-}
-
-// notes lists the notifications of a kind, oldest first.
-func notes(t testing.TB, db *store.DB, kind string) []note {
-	t.Helper()
-	var rows []struct {
-		UserID string
-		Kind   string
-		Link   string
-		Data   string
-	}
-	if err := db.Table("notifications").Select("user_id, kind, link, data").Where("kind = ?", kind).
-		Order("created_at, user_id, id").Scan(&rows).Error; err != nil {
-		t.Fatal(err)
-	}
-	out := make([]note, len(rows))
-	for i, r := range rows {
-		out[i] = note{UserID: r.UserID, Kind: r.Kind, Link: r.Link}
-		if err := json.Unmarshal([]byte(r.Data), &out[i].Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
 // recipients are the users notes went to, in order.
-func recipients(ns []note) []string {
+func recipients(ns []domaintest.Note) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
 		out[i] = n.UserID

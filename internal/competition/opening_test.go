@@ -10,6 +10,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
@@ -343,7 +344,7 @@ func TestExclusionAtOpening(t *testing.T) {
 		}
 
 		// Each excluded supplier's users, and only they, are told why.
-		ns := notes(t, db, "procurement_change")
+		ns := domaintest.Notes(t, db, "procurement_change")
 		if got := strings.Join(recipients(ns), ","); got != strings.Join(sorted(x.james.UserID, extra.UserID), ",") {
 			t.Fatalf("exclusions told to %s", got)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
@@ -318,7 +319,7 @@ func TestPublishListsEveryProblem(t *testing.T) {
 		if n := count(t, db, "competition_invitees", ""); n != 0 {
 			t.Fatalf("%d suppliers invited by a refused publication", n)
 		}
-		if n := len(notes(t, db, "invitation")); n != 0 {
+		if n := len(domaintest.Notes(t, db, "invitation")); n != 0 {
 			t.Fatalf("%d invitations sent by a refused publication", n)
 		}
 
@@ -453,7 +454,7 @@ func TestDeadlineRulesBeforeBids(t *testing.T) {
 			t.Fatalf("after moving the deadlines %+v", c)
 		}
 		var procurements []string
-		for _, n := range notes(t, db, "deadline_change") {
+		for _, n := range domaintest.Notes(t, db, "deadline_change") {
 			procurements = append(procurements, n.Data["Procurement"].(string))
 		}
 		if len(procurements) != 4 || !strings.Contains(strings.Join(procurements, "|"), "SWL-EPR-2027-01 EPR for South West London (clarification questions)") {
@@ -463,7 +464,7 @@ func TestDeadlineRulesBeforeBids(t *testing.T) {
 		if err := s.ExtendDeadline(ctx, x.aisha, c.ID, competition.DeadlineChange{EvaluationEnd: at(2027, 4, 20, 17, 0), PlannedAward: at(2027, 5, 4, 9, 0), Reason: "Board dates moved.", Version: c.Version}); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(notes(t, db, "deadline_change")); n != 4 {
+		if n := len(domaintest.Notes(t, db, "deadline_change")); n != 4 {
 			t.Fatalf("%d deadline notices after moving the buyer's own dates", n)
 		}
 		if changes, _ := s.Changes(ctx, c.ID); len(changes) != 4 {
@@ -522,7 +523,7 @@ func TestPublishInvitesOnlyCurrentAppointments(t *testing.T) {
 		if len(invitees) != 1 || invitees[0].SupplierOrgID != apps[0].SupplierOrgID {
 			t.Fatalf("invitees %+v, want only the supplier whose appointment is current", invitees)
 		}
-		if n := len(notes(t, db, "invitation")); n != 1 {
+		if n := len(domaintest.Notes(t, db, "invitation")); n != 1 {
 			t.Fatalf("%d invitations, want 1", n)
 		}
 	})

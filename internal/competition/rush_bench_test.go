@@ -3,29 +3,19 @@ package competition_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math"
 	mrand "math/rand/v2"
 	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/store/storetest"
-)
-
-// Rush sizes: 200 suppliers, each with a 1 MB document, all inside the
-// same 10 seconds (issue 5's benchmark).
-const (
-	rushSuppliers = 200
-	rushWindow    = 10 * time.Second
-	rushDocBytes  = 1_000_000
 )
 
 // BenchmarkBidRush200 has 200 suppliers each store a 1 MB document in the
@@ -43,7 +33,7 @@ func BenchmarkBidRush200(b *testing.B) {
 		b.StopTimer()
 		db := storetest.Open(b, store.Postgres)
 		x := setup(b, db)
-		suppliers := x.appointMore(b, rushSuppliers)
+		suppliers := x.appointMore(b, domaintest.RushSuppliers)
 		c := x.published(b, input("SWL-EPR-RUSH"))
 		bids := make([]competition.BidContent, len(suppliers))
 		for i, who := range suppliers {
@@ -51,12 +41,7 @@ func BenchmarkBidRush200(b *testing.B) {
 		}
 		docs := make([][]byte, len(suppliers))
 		for i := range docs {
-			docs[i] = make([]byte, rushDocBytes)
-			copy(docs[i], "%PDF-1.7\n")
-			if _, err := rand.Read(docs[i][16 : rushDocBytes-8]); err != nil {
-				b.Fatal(err)
-			}
-			copy(docs[i][rushDocBytes-6:], "%%EOF\n")
+			docs[i] = domaintest.RushPDF(b)
 		}
 		ctx := context.Background()
 		latencies := make([]time.Duration, len(suppliers))
@@ -68,7 +53,7 @@ func BenchmarkBidRush200(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				time.Sleep(time.Duration(mrand.Int64N(int64(rushWindow))))
+				time.Sleep(time.Duration(mrand.Int64N(int64(domaintest.RushWindow))))
 				began := time.Now()
 				errs[i] = func() error {
 					doc, err := x.docs.Put(ctx, who, documents.Upload{OrganisationID: who.OrgID, OwnerType: "library",
@@ -109,21 +94,16 @@ func BenchmarkBidRush200(b *testing.B) {
 				}
 			}
 		}
-		slices.Sort(latencies)
-		pct := func(p float64) float64 {
-			i := int(math.Ceil(p*float64(len(latencies)))) - 1
-			return float64(latencies[max(i, 0)].Microseconds()) / 1000
-		}
-		b.ReportMetric(pct(0.50), "p50-ms")
-		b.ReportMetric(pct(0.99), "p99-ms")
-		b.ReportMetric(pct(1.00), "max-ms")
-		b.ReportMetric(float64(rushSuppliers-sealedBids), "lost")
+		b.ReportMetric(domaintest.PercentileMS(latencies, 0.50), "p50-ms")
+		b.ReportMetric(domaintest.PercentileMS(latencies, 0.99), "p99-ms")
+		b.ReportMetric(domaintest.PercentileMS(latencies, 1.00), "max-ms")
+		b.ReportMetric(float64(domaintest.RushSuppliers-sealedBids), "lost")
 		b.ReportMetric(float64(failures), "errors")
 		b.ReportMetric(elapsed.Seconds(), "rush-s")
 		b.Logf("%d suppliers, %d MB documents, started within %s: %d sealed, %d errors, all done in %s",
-			rushSuppliers, rushDocBytes/1_000_000, rushWindow, sealedBids, failures, elapsed.Round(time.Millisecond))
-		if sealedBids != rushSuppliers || failures > 0 {
-			b.Fatalf("%d of %d bids sealed with %d errors", sealedBids, rushSuppliers, failures)
+			domaintest.RushSuppliers, domaintest.RushDocBytes/1_000_000, domaintest.RushWindow, sealedBids, failures, elapsed.Round(time.Millisecond))
+		if sealedBids != domaintest.RushSuppliers || failures > 0 {
+			b.Fatalf("%d of %d bids sealed with %d errors", sealedBids, domaintest.RushSuppliers, failures)
 		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/uktime"
@@ -50,7 +49,7 @@ func TestCompetitionJourney(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
 		started := time.Now()
 		lotID := liveLot(t, h)
-		rj7 := trustID(t, h, "RJ7")
+		rj7 := h.Org(t, orgs.KindTrust, "RJ7").ID
 		j := &journey{t: t, h: h, b: startBrowser(t, exe)}
 		lead, sarah, ben := j.open("cmp-lead"), j.open("cmp-sarah"), j.open("cmp-evaluator")
 
@@ -368,106 +367,8 @@ func liveLot(t *testing.T, h *apptest.Harness) string {
 		t.Fatal(err)
 	}
 
-	// Meridian accepts its invitation and applies.
-	suppliers, err := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, "Meridian")
-	if err != nil || len(suppliers) != 1 {
-		t.Fatalf("Meridian: %v (%d found)", err, len(suppliers))
-	}
-	sarah := audit.Actor{UserID: userOf(t, h, "demo-supplier"), OrgID: suppliers[0].ID}
-	_, token, err := fwSvc.Invite(ctx, test, fw.ID, sarahEmail, sarah.OrgID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fwSvc.Accept(ctx, sarah, token, sarah.OrgID); err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := fwSvc.LotRequirements(ctx, lot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	content := framework.ApplicationContent{LotID: lot.ID, Answers: map[string]framework.Answer{}, Declarations: []string{"exclusion", "conflicts", "accurate"}}
-	for _, r := range reqs {
-		content.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes, Text: "Live at 40 trusts."}
-	}
-	body, err := content.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.App.Sealed.Submit(ctx, sarah, framework.ApplicationBox(fw, lot.ID), sarah.OrgID, body, 0); err != nil {
-		t.Fatal(err)
-	}
-
-	// Two consortium leads open the applications; the evaluator scores.
-	tom := audit.Actor{UserID: userOf(t, h, "demo-consortium-lead"), OrgID: fw.ConsortiumID}
-	nadia := audit.Actor{UserID: userOf(t, h, "demo-consortium-lead-2"), OrgID: fw.ConsortiumID}
-	ben := audit.Actor{UserID: userOf(t, h, "demo-evaluator"), OrgID: trustID(t, h, "RJ7")}
-	if err := fwSvc.AssignEvaluators(ctx, tom, fw.ID, []string{ben.UserID}); err != nil {
-		t.Fatal(err)
-	}
-	h.Clock.Set(journeyDeadline.Add(time.Minute))
-	if _, err := fwSvc.OpenApplications(ctx, tom, fw.ID); err != nil {
-		t.Fatal(err)
-	}
-	if o, err := fwSvc.OpenApplications(ctx, nadia, fw.ID); err != nil || !o.Opened {
-		t.Fatalf("opening with two keys: %+v (err %v)", o, err)
-	}
-	apps, err := fwSvc.Applications(ctx, fw.ID)
-	if err != nil || len(apps) != 1 {
-		t.Fatalf("%d applications opened (err %v), want 1", len(apps), err)
-	}
-	var scores []framework.ScoreInput
-	for _, r := range reqs {
-		s := framework.ScoreInput{LotRequirementID: r.ID, Justification: "Evidence seen"}
-		if r.ResponseType == catalogue.PassFail {
-			pass := true
-			s.Pass = &pass
-		} else {
-			mark := 3
-			s.Score = &mark
-		}
-		scores = append(scores, s)
-	}
-	if err := fwSvc.SaveScores(ctx, ben, apps[0].ID, scores); err != nil {
-		t.Fatal(err)
-	}
-	if err := fwSvc.SubmitScores(ctx, ben, apps[0].ID); err != nil {
-		t.Fatal(err)
-	}
-
-	// Appointed; the standstill passes.
-	if err := fwSvc.Decide(ctx, tom, fw.ID, []framework.Decision{{ApplicationID: apps[0].ID, Appoint: true}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := fwSvc.StartStandstill(ctx, tom, fw.ID); err != nil {
-		t.Fatal(err)
-	}
-	fw, err = fwSvc.Framework(ctx, fw.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Clock.Set(fw.StandstillEnds.Add(time.Hour))
-	if st := fw.State(h.Clock.Now()); st != framework.StateLive {
-		t.Fatalf("the framework is %s, want live", st)
-	}
+	// Meridian applies and is appointed; the standstill passes.
+	h.Apply(t, fw, lot.ID, h.Actor(t, "demo-supplier", orgs.KindSupplier, "Meridian"), sarahEmail, "Live at 40 trusts.")
+	h.GoLive(t, fw)
 	return lot.ID
-}
-
-// userOf is the ID of the demo user with the development provider's subject.
-func userOf(t *testing.T, h *apptest.Harness, subject string) string {
-	t.Helper()
-	var id string
-	if err := h.App.DB.Raw("SELECT id FROM users WHERE subject = ?", subject).Scan(&id).Error; err != nil || id == "" {
-		t.Fatalf("user %s: %q, %v", subject, id, err)
-	}
-	return id
-}
-
-// trustID is the ID of the trust with the ODS code.
-func trustID(t *testing.T, h *apptest.Harness, ods string) string {
-	t.Helper()
-	list, err := h.App.Orgs.Organisations(context.Background(), orgs.KindTrust, ods)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("trust %s: %v (%d found)", ods, err, len(list))
-	}
-	return list[0].ID
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/store/storetest"
@@ -51,7 +52,7 @@ func TestSuspendEndAndReinstateAppointments(t *testing.T) {
 			t.Fatalf("suspended supplier: %v %q", ok, why)
 		}
 		told := 0
-		for _, n := range notes(t, db, "framework_update") {
+		for _, n := range domaintest.Notes(t, db, "framework_update") {
 			if strings.Contains(n.Data["Update"].(string), "was suspended: Insolvency notice received") {
 				told++
 			}

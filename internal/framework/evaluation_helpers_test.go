@@ -3,97 +3,21 @@ package framework_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io/fs"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
-	"gorm.io/gorm"
-
-	portal "github.com/nhsprocure/portal"
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/catalogue"
-	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
-	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 )
 
 // The portal's notifier must fit the interface the package asks for.
 var _ framework.Notifier = (*notify.Notifier)(nil)
-
-// jobTable stands in for the River queue under the real notifier: it
-// writes each email job into a table in the caller's transaction, so a
-// rolled-back change leaves no job behind.
-type jobTable struct{}
-
-func (jobTable) InsertTx(ctx context.Context, tx *gorm.DB, args river.JobArgs, _ *river.InsertOpts) error {
-	id := ""
-	if a, ok := args.(notify.EmailArgs); ok {
-		id = a.NotificationID
-	}
-	return tx.Exec("INSERT INTO test_jobs (kind, notification_id) VALUES (?, ?)", args.Kind(), id).Error
-}
-
-// realNotifier is the portal's notifier with its email templates, queueing
-// into test_jobs (created here).
-func realNotifier(t *testing.T, db *store.DB, log *audit.Log, clk clock.Clock) *notify.Notifier {
-	t.Helper()
-	if err := db.Exec("CREATE TABLE test_jobs (kind TEXT NOT NULL, notification_id TEXT NOT NULL)").Error; err != nil {
-		t.Fatal(err)
-	}
-	emails, err := fs.Sub(portal.Views(), "email")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := notify.LoadTemplates(emails)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &notify.Notifier{DB: db, Audit: log, Clock: clk, Queue: jobTable{}, Templates: tpl, BaseURL: "https://portal.example.nhs.uk"}
-}
-
-// demoActor is the demo user with the subject, acting for their first
-// organisation.
-func demoActor(t *testing.T, db *store.DB, subject string) audit.Actor {
-	t.Helper()
-	var u orgs.User
-	if err := db.Where("subject = ?", subject).First(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	var m orgs.Membership
-	if err := db.Where("user_id = ?", u.ID).Order("created_at").First(&m).Error; err != nil {
-		t.Fatal(err)
-	}
-	return audit.Actor{UserID: u.ID, Label: u.Name, OrgID: m.OrganisationID}
-}
-
-// addUser adds a person holding role in the organisation.
-func addUser(t *testing.T, db *store.DB, id, name, role, orgID string) audit.Actor {
-	t.Helper()
-	u := orgs.User{ID: id, Issuer: devIssuer, Subject: id, Email: id + "@example.nhs.uk", Name: name, Version: 1, CreatedAt: t0, UpdatedAt: t0}
-	if err := db.Create(&u).Error; err != nil {
-		t.Fatal(err)
-	}
-	m := orgs.Membership{ID: "m-" + id, UserID: id, OrganisationID: orgID, Role: role, Source: orgs.SourcePortal, CreatedAt: t0}
-	if err := db.Omit("User", "Organisation").Create(&m).Error; err != nil {
-		t.Fatal(err)
-	}
-	return audit.Actor{UserID: id, Label: name, OrgID: orgID}
-}
-
-func orgID(t *testing.T, db *store.DB, where string, args ...any) string {
-	t.Helper()
-	var o orgs.Organisation
-	if err := db.Where(where, args...).First(&o).Error; err != nil {
-		t.Fatal(err)
-	}
-	return o.ID
-}
 
 // evalFixture is a published-ready framework with two lots, evaluators,
 // suppliers and a sealed box service and notifier wired in.
@@ -150,18 +74,18 @@ func evalSetup(t *testing.T, db *store.DB) *evalFixture {
 	}
 	e.passFail, e.scored = "EPR-SEC-001", "EPR-MED-002"
 
-	e.tom = demoActor(t, db, "demo-consortium-lead")
-	e.nadia = demoActor(t, db, "demo-consortium-lead-2")
-	e.ben = demoActor(t, db, "demo-evaluator")
-	e.aisha = demoActor(t, db, "demo-trust-lead")
-	e.sarah = demoActor(t, db, "demo-supplier")
-	e.james = demoActor(t, db, "demo-supplier-2")
+	e.tom = domaintest.DemoActor(t, db, "demo-consortium-lead")
+	e.nadia = domaintest.DemoActor(t, db, "demo-consortium-lead-2")
+	e.ben = domaintest.DemoActor(t, db, "demo-evaluator")
+	e.aisha = domaintest.DemoActor(t, db, "demo-trust-lead")
+	e.sarah = domaintest.DemoActor(t, db, "demo-supplier")
+	e.james = domaintest.DemoActor(t, db, "demo-supplier-2")
 	e.meridian, e.northgate = e.sarah.OrgID, e.james.OrgID
-	e.rj1 = orgID(t, db, "ods_code = ?", "RJ1")
-	e.outsider = orgID(t, db, "ods_code = ?", "RR8")
-	e.caldicott = orgID(t, db, "companies_house_number = ?", "06345678")
-	e.chloe = addUser(t, db, "u-chloe", "Chloe Adams", "evaluator", e.rj1)
-	e.carl = addUser(t, db, "u-carl", "Carl Price", "supplier_user", e.caldicott)
+	e.rj1 = domaintest.OrgID(t, db, "ods_code = ?", "RJ1")
+	e.outsider = domaintest.OrgID(t, db, "ods_code = ?", "RR8")
+	e.caldicott = domaintest.OrgID(t, db, "companies_house_number = ?", "06345678")
+	e.chloe = domaintest.AddUser(t, db, t0, "u-chloe", "Chloe Adams", "evaluator", e.rj1)
+	e.carl = domaintest.AddUser(t, db, t0, "u-carl", "Carl Price", "supplier_user", e.caldicott)
 
 	fw, err := f.s.CreateFramework(ctx, e.tom, f.london, validInput("SLCSC-EPR-2027"))
 	if err != nil {
@@ -276,37 +200,6 @@ func (e *evalFixture) score(t *testing.T, who audit.Actor, appID string, in []fr
 	if err := e.s.SubmitScores(ctx, who, appID); err != nil {
 		t.Fatalf("%s submits %s: %v", who.Label, appID, err)
 	}
-}
-
-// note is a stored notification with its data decoded.
-type note struct {
-	UserID string
-	Kind   string
-	Link   string
-	Data   map[string]any
-}
-
-// notes lists the notifications of a kind, oldest first.
-func notes(t *testing.T, db *store.DB, kind string) []note {
-	t.Helper()
-	var rows []struct {
-		UserID string
-		Kind   string
-		Link   string
-		Data   string
-	}
-	if err := db.Table("notifications").Select("user_id, kind, link, data").Where("kind = ?", kind).
-		Order("created_at, user_id, id").Scan(&rows).Error; err != nil {
-		t.Fatal(err)
-	}
-	out := make([]note, len(rows))
-	for i, r := range rows {
-		out[i] = note{UserID: r.UserID, Kind: r.Kind, Link: r.Link}
-		if err := json.Unmarshal([]byte(r.Data), &out[i].Data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
 }
 
 // at is a moment in UTC.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/store/storetest"
@@ -63,7 +64,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 			t.Fatal(err)
 		}
 		transitions(t, s, 1) // draft -> scheduled, nobody told
-		if n := len(notes(t, db, "framework_update")); n != 0 {
+		if n := len(domaintest.Notes(t, db, "framework_update")); n != 0 {
 			t.Fatalf("%d updates for a scheduled framework", n)
 		}
 		e.invite(t, e.sarah, "sarah.lund@meridian.example.com")
@@ -72,7 +73,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		e.clk.Set(fw.ApplicationsOpen)
 		transitions(t, s, 1)
 		updates(t, db, "applications have opened", e.tom, e.nadia, e.sarah, e.james)
-		for _, n := range notes(t, db, "framework_update") {
+		for _, n := range domaintest.Notes(t, db, "framework_update") {
 			want := framework.SupplierPath(fw.ID)
 			if n.UserID == e.tom.UserID || n.UserID == e.nadia.UserID {
 				want = framework.FrameworkPath(fw.ID)
@@ -327,7 +328,7 @@ func TestEvaluationToLiveAgreement(t *testing.T) {
 		if err := s.StartStandstill(ctx, e.tom, fw.ID); fieldErrors(t, err).For("state") == "" {
 			t.Fatal("standstill started twice")
 		}
-		letters := notes(t, db, "award_letter")
+		letters := domaintest.Notes(t, db, "award_letter")
 		if len(letters) != 4 {
 			t.Fatalf("%d award letters, want one per application to each supplier user", len(letters))
 		}
@@ -494,7 +495,7 @@ func TestOpenFrameworkUnderTheProcurementAct(t *testing.T) {
 		if got.StandstillEnds == nil || !got.StandstillEnds.Equal(at(2027, 2, 3, 0, 0)) {
 			t.Fatalf("standstill ends %v", got.StandstillEnds)
 		}
-		letters := notes(t, db, "award_letter")
+		letters := domaintest.Notes(t, db, "award_letter")
 		if len(letters) != 1 || letters[0].UserID != e.carl.UserID || letters[0].Data["Successful"] != true ||
 			letters[0].Data["Reasons"] != "Your application scored 75.0% and was ranked 1 of 1 passing applications to this lot." {
 			t.Fatalf("letters %+v", letters)
@@ -503,7 +504,7 @@ func TestOpenFrameworkUnderTheProcurementAct(t *testing.T) {
 		// once, and only the state it is in now is notified.
 		transitions(t, s, 1)
 		updates(t, db, "the standstill period has started", e.tom, e.nadia, e.carl)
-		if n := len(notes(t, db, "framework_update")); n != 3 {
+		if n := len(domaintest.Notes(t, db, "framework_update")); n != 3 {
 			t.Fatalf("%d updates, want only the standstill's", n)
 		}
 		if err := s.Cancel(ctx, e.tom, fw.ID, "Requirements changed"); err != nil {
@@ -534,7 +535,7 @@ func transitions(t *testing.T, s *framework.Service, want int) {
 func updates(t *testing.T, db *store.DB, phrase string, who ...audit.Actor) {
 	t.Helper()
 	var got []string
-	for _, n := range notes(t, db, "framework_update") {
+	for _, n := range domaintest.Notes(t, db, "framework_update") {
 		if n.Data["Update"] == phrase {
 			got = append(got, n.UserID)
 		}
@@ -581,7 +582,7 @@ func TestTransitionsFirstSight(t *testing.T) {
 		}
 		e.clk.Set(e.fw.ApplicationsOpen)
 		transitions(t, e.s, 1)
-		if n := len(notes(t, db, "framework_update")); n != 0 {
+		if n := len(domaintest.Notes(t, db, "framework_update")); n != 0 {
 			t.Fatalf("%d updates on first sight", n)
 		}
 		got, _ := e.s.Framework(ctx, e.fw.ID)

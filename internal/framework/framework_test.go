@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
@@ -309,7 +310,7 @@ func TestPublishAndLifecycle(t *testing.T) {
 		if _, err := f.s.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "Late", Min: 1, Max: 1, CallOff: framework.CallOffDirect}); !errors.Is(err, framework.ErrNotDraft) {
 			t.Fatalf("lot added after publishing: err = %v", err)
 		}
-		tom := demoActor(t, db, "demo-consortium-lead")
+		tom := domaintest.DemoActor(t, db, "demo-consortium-lead")
 		if err := f.s.StartStandstill(ctx, tom, fw.ID); fieldErrors(t, err).For("state") == "" {
 			t.Fatal("standstill before evaluation accepted")
 		}

@@ -8,14 +8,13 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clock"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
-
-const devIssuer = "http://localhost:8080/dev-idp"
 
 var (
 	t0   = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
@@ -40,7 +39,7 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	ctx := context.Background()
 	clk := clock.NewManual(t0)
 	log := &audit.Log{Clock: clk}
-	if _, err := orgs.SeedDemo(ctx, db.DB, log, clk.Now(), devIssuer); err != nil {
+	if _, err := orgs.SeedDemo(ctx, db.DB, log, clk.Now(), domaintest.DevIssuer); err != nil {
 		t.Fatal(err)
 	}
 	var london orgs.Organisation
@@ -76,7 +75,7 @@ func setup(t *testing.T, db *store.DB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := realNotifier(t, db, log, clk)
+	n := domaintest.Notifier(t, db, log, clk)
 	s := &framework.Service{DB: db, Audit: log, Clock: clk, Catalogue: cs, Orgs: &orgs.Service{DB: db, Audit: log, Clock: clk}, Notify: n}
 	return &fixture{s: s, clk: clk, db: db, london: london.ID, cat: c, members: members, notifier: n}
 }

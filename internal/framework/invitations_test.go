@@ -8,6 +8,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
@@ -36,7 +37,7 @@ func supplierByNumber(t *testing.T, db *store.DB, number string) orgs.Organisati
 // newPerson adds a signed-in person with no organisation yet.
 func newPerson(t *testing.T, db *store.DB, subject string) audit.Actor {
 	t.Helper()
-	u := orgs.User{ID: "u-" + subject, Issuer: devIssuer, Subject: subject, Email: subject + "@newco.example.com", Name: "New Person",
+	u := orgs.User{ID: "u-" + subject, Issuer: domaintest.DevIssuer, Subject: subject, Email: subject + "@newco.example.com", Name: "New Person",
 		Version: 1, CreatedAt: t0, UpdatedAt: t0}
 	if err := db.Create(&u).Error; err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/nhsprocure/portal/internal/uktime"
 	htmltemplate "html/template"
 	"io/fs"
 	"path"
@@ -12,6 +11,8 @@ import (
 	texttemplate "text/template"
 	"time"
 	_ "time/tzdata" // deadlines are shown in UK time even where the host has no zone files
+
+	"github.com/nhsprocure/portal/internal/uktime"
 )
 
 // Template files in the email folder besides the three per kind.

@@ -40,7 +40,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/nhsprocure/portal/internal/uktime"
 	"io"
 	"strconv"
 	"strings"
@@ -54,6 +53,7 @@ import (
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 

@@ -44,6 +44,12 @@ func withNewcomer(_ *config.Config, opt *app.Options) {
 // requirements, open for applications until deadline.
 func openForApplications(t *testing.T, h *apptest.Harness, deadline time.Time) (*framework.Framework, framework.Lot) {
 	t.Helper()
+	return openLot(t, h, deadline, 3)
+}
+
+// openLot is openForApplications with room for up to maxSuppliers on the lot.
+func openLot(t testing.TB, h *apptest.Harness, deadline time.Time, maxSuppliers int) (*framework.Framework, framework.Lot) {
+	t.Helper()
 	ctx := context.Background()
 	londonID, cat := publishedCatalogue(t, h, "EPR requirements")
 	lead := audit.Actor{Label: "test"}
@@ -55,7 +61,7 @@ func openForApplications(t *testing.T, h *apptest.Harness, deadline time.Time) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	lot, err := h.App.Framework.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "Patient administration and EPR", Min: 1, Max: 3, CallOff: framework.CallOffBoth})
+	lot, err := h.App.Framework.AddLot(ctx, lead, fw.ID, framework.LotInput{Title: "Patient administration and EPR", Min: 1, Max: maxSuppliers, CallOff: framework.CallOffBoth})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +255,7 @@ func TestSupplierApplicationJourney(t *testing.T) {
 			if w := sarah.Get(r.Location); !strings.Contains(w.Body, "Application withdrawn") {
 				t.Fatalf("withdrawal receipt:\n%s", w.Body)
 			}
-			sarahUser := userBySubject(t, h, "demo-supplier")
+			sarahUser := h.UserID(t, "demo-supplier")
 			receipts := 0
 			notes, _ := h.App.Notify.List(ctx, sarahUser, 50)
 			for _, n := range notes {
@@ -304,28 +310,17 @@ func TestSupplierApplicationJourney(t *testing.T) {
 	}
 }
 
-// userBySubject is the ID of the development provider's user subject.
-func userBySubject(t *testing.T, h *apptest.Harness, subject string) string {
-	t.Helper()
-	var id string
-	if err := h.App.DB.Raw("SELECT id FROM users WHERE subject = ?", subject).Scan(&id).Error; err != nil || id == "" {
-		t.Fatalf("user %s: %v", subject, err)
-	}
-	return id
-}
-
 // applyAsInvited has a demo supplier accept an invitation to fw through the
 // domain, so it may apply.
 func applyAsInvited(t *testing.T, h *apptest.Harness, fw *framework.Framework, subject, orgName, email string) audit.Actor {
 	t.Helper()
 	ctx := context.Background()
-	org, _ := h.App.Orgs.Organisations(ctx, orgs.KindSupplier, orgName)
-	user := audit.Actor{UserID: userBySubject(t, h, subject), OrgID: org[0].ID}
-	_, token, err := h.App.Framework.Invite(ctx, audit.Actor{Label: "test"}, fw.ID, email, org[0].ID)
+	user := h.Actor(t, subject, orgs.KindSupplier, orgName)
+	_, token, err := h.App.Framework.Invite(ctx, audit.Actor{Label: "test"}, fw.ID, email, user.OrgID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.App.Framework.Accept(ctx, user, token, org[0].ID); err != nil {
+	if _, err := h.App.Framework.Accept(ctx, user, token, user.OrgID); err != nil {
 		t.Fatal(err)
 	}
 	return user

@@ -80,7 +80,7 @@ func TestBackChannelLogout(t *testing.T) {
 		if signedIn(b.Get("/")) {
 			t.Fatal("still signed in after the provider's logout")
 		}
-		if countAudit(h, "auth.backchannel_logout", audit.Success, userID(t, h, "demo-trust-lead")) != 1 {
+		if countAudit(h, "auth.backchannel_logout", audit.Success, h.UserID(t, "demo-trust-lead")) != 1 {
 			t.Fatal("logout not audited")
 		}
 	})

@@ -20,7 +20,7 @@ import (
 // biddingCompetition publishes, through the domain, a competition led by
 // the actor's trust that shows its bid count: the lot's requirements (the
 // scored ones weighted), one price item and the evaluator on the panel.
-func biddingCompetition(t *testing.T, h *apptest.Harness, lead audit.Actor, lotID, evaluator string) (*competition.Competition, competition.PriceItem) {
+func biddingCompetition(t testing.TB, h *apptest.Harness, lead audit.Actor, lotID, evaluator string) (*competition.Competition, competition.PriceItem) {
 	t.Helper()
 	ctx := context.Background()
 	s := h.App.Competition
@@ -119,8 +119,8 @@ func TestBidJourney(t *testing.T) {
 		ctx := context.Background()
 		_, lot := liveFramework(t, h)
 		rj7 := orgID(t, h, "RJ7")
-		aisha := audit.Actor{UserID: userBySubject(t, h, "demo-trust-lead"), OrgID: rj7}
-		ben := userBySubject(t, h, "demo-evaluator")
+		aisha := audit.Actor{UserID: h.UserID(t, "demo-trust-lead"), OrgID: rj7}
+		ben := h.UserID(t, "demo-evaluator")
 		comp, item := biddingCompetition(t, h, aisha, lot.ID, ben)
 		page := "/competitions/" + comp.ID
 		bid := page + "/bid"
@@ -185,7 +185,7 @@ func TestBidJourney(t *testing.T) {
 		if r.Status != http.StatusSeeOther || r.Location != bid+"/receipts/1" {
 			t.Fatalf("submit: status %d %s\n%s", r.Status, r.Location, errorSummary(r.Body))
 		}
-		st, err := h.App.Competition.BidStatus(ctx, audit.Actor{UserID: userBySubject(t, h, "demo-supplier"), OrgID: demoSupplier(t, h, "Meridian").ID}, comp.ID, demoSupplier(t, h, "Meridian").ID)
+		st, err := h.App.Competition.BidStatus(ctx, audit.Actor{UserID: h.UserID(t, "demo-supplier"), OrgID: demoSupplier(t, h, "Meridian").ID}, comp.ID, demoSupplier(t, h, "Meridian").ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +296,7 @@ func TestBidJourney(t *testing.T) {
 		if r := evaluator.PostForm(page+"/bids", page+"/open", nil); r.Status != http.StatusSeeOther {
 			t.Fatalf("second key: status %d\n%s", r.Status, errorSummary(r.Body))
 		}
-		st, _ = h.App.Competition.BidStatus(ctx, audit.Actor{UserID: userBySubject(t, h, "demo-supplier"), OrgID: demoSupplier(t, h, "Meridian").ID}, comp.ID, demoSupplier(t, h, "Meridian").ID)
+		st, _ = h.App.Competition.BidStatus(ctx, audit.Actor{UserID: h.UserID(t, "demo-supplier"), OrgID: demoSupplier(t, h, "Meridian").ID}, comp.ID, demoSupplier(t, h, "Meridian").ID)
 		last := st.Receipts[len(st.Receipts)-1]
 		if r := lead.Get(page + "/bids"); !strings.Contains(r.Body, "Meridian") || !strings.Contains(r.Body, last.SHA256) || !strings.Contains(r.Body, "Opened for evaluation") {
 			t.Fatalf("the opened bids:\n%s", r.Body)

@@ -30,7 +30,7 @@ func TestBuyersAskForAccess(t *testing.T) {
 			yorkshire, _ := h.App.Orgs.Organisations(ctx, orgs.KindTrust, "RR8")
 			outsider := h.Browser(t)
 			outsider.SignInAs("newcomer")
-			if _, err := h.App.Orgs.Grant(ctx, audit.Actor{Label: "test"}, userBySubject(t, h, "newcomer"), yorkshire[0].ID, string(authz.TrustLead)); err != nil {
+			if _, err := h.App.Orgs.Grant(ctx, audit.Actor{Label: "test"}, h.UserID(t, "newcomer"), yorkshire[0].ID, string(authz.TrustLead)); err != nil {
 				t.Fatal(err)
 			}
 			outsider.SignInAs("newcomer")
@@ -81,7 +81,7 @@ func TestBuyersAskForAccess(t *testing.T) {
 			if r := outsider.Get(framework.BuyPath); !strings.Contains(r.Body, "Admitted") {
 				t.Fatal("the outsider's list does not say it was admitted")
 			}
-			notes, _ := h.App.Notify.List(ctx, userBySubject(t, h, "newcomer"), 10)
+			notes, _ := h.App.Notify.List(ctx, h.UserID(t, "newcomer"), 10)
 			told := false
 			for _, n := range notes {
 				told = told || (n.Kind == "framework_update" && strings.Contains(n.BodyText, "admitted"))

@@ -39,11 +39,7 @@ func demoUserID(t *testing.T, h *apptest.Harness, subject string) string {
 // with name.
 func demoSupplier(t *testing.T, h *apptest.Harness, name string) orgs.Organisation {
 	t.Helper()
-	list, err := h.App.Orgs.Organisations(context.Background(), orgs.KindSupplier, name)
-	if err != nil || len(list) != 1 {
-		t.Fatalf("supplier %s: %v (%d found)", name, err, len(list))
-	}
-	return list[0]
+	return h.Org(t, orgs.KindSupplier, name)
 }
 
 // publishedFramework sets up a framework of the South London consortium

@@ -19,76 +19,16 @@ import (
 	"github.com/nhsprocure/portal/internal/uktime"
 )
 
-// liveFramework takes, through the framework domain as
-// internal/competition's tests do, a framework of the London consortium
-// from publication to live: both demo suppliers apply to its one lot, two
-// consortium leads turn their keys, the evaluator scores, the lead appoints
-// both and the standstill passes. The clock is left just after it.
+// liveFramework takes a framework of the London consortium from
+// publication to live through the domain: both demo suppliers apply to its
+// one lot and are appointed (apptest's GoLive). The clock is left just
+// after the standstill.
 func liveFramework(t *testing.T, h *apptest.Harness) (*framework.Framework, framework.Lot) {
 	t.Helper()
-	ctx := context.Background()
-	deadline := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	fw, lot := openForApplications(t, h, deadline)
+	fw, lot := openForApplications(t, h, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	applyAs(t, h, fw, lot, "demo-supplier", "Meridian", "sarah.lund@meridian.example.com", "Live at 40 trusts.")
 	applyAs(t, h, fw, lot, "demo-supplier-2", "Northgate", "james.whitfield@northgate.example.com", "Piloting.")
-	tom := audit.Actor{UserID: userBySubject(t, h, "demo-consortium-lead"), OrgID: fw.ConsortiumID}
-	nadia := audit.Actor{UserID: userBySubject(t, h, "demo-consortium-lead-2"), OrgID: fw.ConsortiumID}
-	ben := audit.Actor{UserID: userBySubject(t, h, "demo-evaluator"), OrgID: orgID(t, h, "RJ7")}
-	if err := h.App.Framework.AssignEvaluators(ctx, tom, fw.ID, []string{ben.UserID}); err != nil {
-		t.Fatal(err)
-	}
-	h.Clock.Set(deadline.Add(time.Minute))
-	if _, err := h.App.Framework.OpenApplications(ctx, tom, fw.ID); err != nil {
-		t.Fatal(err)
-	}
-	if o, err := h.App.Framework.OpenApplications(ctx, nadia, fw.ID); err != nil || !o.Opened {
-		t.Fatalf("opening with two keys: %+v (err %v)", o, err)
-	}
-	apps, err := h.App.Framework.Applications(ctx, fw.ID)
-	if err != nil || len(apps) != 2 {
-		t.Fatalf("%d applications opened (err %v), want 2", len(apps), err)
-	}
-	reqs, err := h.App.Framework.LotRequirements(ctx, lot.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var decisions []framework.Decision
-	for _, a := range apps {
-		var in []framework.ScoreInput
-		for _, r := range reqs {
-			s := framework.ScoreInput{LotRequirementID: r.ID, Justification: "Evidence seen"}
-			if r.ResponseType == catalogue.PassFail {
-				pass := true
-				s.Pass = &pass
-			} else {
-				mark := 3
-				s.Score = &mark
-			}
-			in = append(in, s)
-		}
-		if err := h.App.Framework.SaveScores(ctx, ben, a.ID, in); err != nil {
-			t.Fatal(err)
-		}
-		if err := h.App.Framework.SubmitScores(ctx, ben, a.ID); err != nil {
-			t.Fatal(err)
-		}
-		decisions = append(decisions, framework.Decision{ApplicationID: a.ID, Appoint: true})
-	}
-	if err := h.App.Framework.Decide(ctx, tom, fw.ID, decisions); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.App.Framework.StartStandstill(ctx, tom, fw.ID); err != nil {
-		t.Fatal(err)
-	}
-	fw, err = h.App.Framework.Framework(ctx, fw.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Clock.Set(fw.StandstillEnds.Add(time.Hour))
-	if st := fw.State(h.Clock.Now()); st != framework.StateLive {
-		t.Fatalf("framework is %s, want live", st)
-	}
-	return fw, lot
+	return h.GoLive(t, fw), lot
 }
 
 // setMoment fills a date and time input with t in UK time.
@@ -118,7 +58,7 @@ func competitionDetails(lotID string, now time.Time) url.Values {
 
 func notified(t *testing.T, h *apptest.Harness, subject, kind, contains string) bool {
 	t.Helper()
-	list, err := h.App.Notify.List(context.Background(), userBySubject(t, h, subject), 100)
+	list, err := h.App.Notify.List(context.Background(), h.UserID(t, subject), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,11 +245,11 @@ func TestCompetitionJourney(t *testing.T) {
 		}
 
 		// The panel, and a document from the lead trust's library.
-		ben := userBySubject(t, h, "demo-evaluator")
+		ben := h.UserID(t, "demo-evaluator")
 		if r := lead.PostForm(page, page+"/panel", url.Values{"panel": {ben}}); r.Status != http.StatusSeeOther {
 			t.Fatalf("panel: status %d\n%s", r.Status, errorSummary(r.Body))
 		}
-		aisha := audit.Actor{UserID: userBySubject(t, h, "demo-trust-lead"), OrgID: rj7}
+		aisha := audit.Actor{UserID: h.UserID(t, "demo-trust-lead"), OrgID: rj7}
 		doc, err := h.App.Docs.Put(ctx, aisha, documents.Upload{OrganisationID: rj7, OwnerType: "library", Name: "specification.pdf",
 			Body: strings.NewReader("%PDF-1.4\nThe specification\n%%EOF\n")})
 		if err != nil {
@@ -480,7 +420,7 @@ func TestCompetitionJourney(t *testing.T) {
 
 		// A second competition, published while Northgate's appointment is
 		// suspended: Northgate is not invited, so it finds nothing of it.
-		tom := audit.Actor{UserID: userBySubject(t, h, "demo-consortium-lead"), OrgID: fw.ConsortiumID}
+		tom := audit.Actor{UserID: h.UserID(t, "demo-consortium-lead"), OrgID: fw.ConsortiumID}
 		apps, _ := h.App.Framework.Applications(ctx, fw.ID)
 		for _, a := range apps {
 			if a.Supplier.Name == "Northgate Clinical Software Ltd" {

@@ -373,7 +373,7 @@ func TestDocumentUploadAndDownload(t *testing.T) {
 		}
 		var up audit.Entry
 		h.App.DB.Where("action = ? AND object_id = ?", "document.upload", id).First(&up)
-		if up.ActorUserID != userID(t, h, "demo-trust-lead") || !strings.Contains(up.Detail, want) {
+		if up.ActorUserID != h.UserID(t, "demo-trust-lead") || !strings.Contains(up.Detail, want) {
 			t.Errorf("upload audit entry: actor %q detail %q", up.ActorUserID, up.Detail)
 		}
 

@@ -45,12 +45,12 @@ func TestEmailSurvivesAnSMTPOutage(t *testing.T) {
 			})
 			ctx := context.Background()
 			london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)
-			evaluator := userID(t, h, "demo-evaluator")
+			evaluator := h.UserID(t, "demo-evaluator")
 
 			mp.Stop()
 			admin := h.Browser(t)
 			admin.SignInAs("demo-platform-admin")
-			if _, err := h.App.Orgs.Grant(ctx, audit.Actor{UserID: userID(t, h, "demo-platform-admin"), Label: "Priya Shah"}, evaluator, london[0].ID, "evaluator"); err != nil {
+			if _, err := h.App.Orgs.Grant(ctx, audit.Actor{UserID: h.UserID(t, "demo-platform-admin"), Label: "Priya Shah"}, evaluator, london[0].ID, "evaluator"); err != nil {
 				t.Fatal(err)
 			}
 			// The failure becomes visible to administrators: the job with
@@ -102,7 +102,7 @@ func TestEmailSurvivesAnSMTPOutage(t *testing.T) {
 func TestNotificationsBelongToTheirPerson(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
 		ctx := context.Background()
-		target := userID(t, h, "demo-trust-lead")
+		target := h.UserID(t, "demo-trust-lead")
 		if err := h.App.Notify.SendTest(ctx, audit.System, target); err != nil {
 			t.Fatal(err)
 		}

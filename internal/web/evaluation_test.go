@@ -15,30 +15,21 @@ import (
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
+	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 // applyAs has a demo supplier accept an invitation and submit a complete
-// application to the lot through the domain, as the pages would.
-func applyAs(t *testing.T, h *apptest.Harness, fw *framework.Framework, lot framework.Lot, subject, orgName, email, essay string) {
+// application to the lot through the domain, with a case study from its
+// library attached.
+func applyAs(t testing.TB, h *apptest.Harness, fw *framework.Framework, lot framework.Lot, subject, orgName, email, essay string) {
 	t.Helper()
-	ctx := context.Background()
-	user := applyAsInvited(t, h, fw, subject, orgName, email)
-	reqs, _ := h.App.Framework.LotRequirements(ctx, lot.ID)
-	content := framework.ApplicationContent{LotID: lot.ID, Answers: map[string]framework.Answer{}, Declarations: []string{"exclusion", "conflicts", "accurate"}}
-	// A document from the supplier's library goes with it.
-	doc, err := h.App.Docs.Put(ctx, user, documents.Upload{OrganisationID: user.OrgID, OwnerType: "library", Name: "case-study.pdf",
+	user := h.Actor(t, subject, orgs.KindSupplier, orgName)
+	doc, err := h.App.Docs.Put(context.Background(), user, documents.Upload{OrganisationID: user.OrgID, OwnerType: "library", Name: "case-study.pdf",
 		Body: strings.NewReader("%PDF-1.4\n" + essay + "\n%%EOF\n")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	content.Documents = []framework.AttachedDocument{{ID: doc.ID, Name: doc.Name, SHA256: doc.SHA256, Size: doc.SizeBytes}}
-	for _, r := range reqs {
-		content.Answers[r.ID] = framework.Answer{Meets: framework.AnswerYes, Text: essay}
-	}
-	b, _ := content.Encode()
-	if _, err := h.App.Sealed.Submit(ctx, user, framework.ApplicationBox(fw, lot.ID), user.OrgID, b, 0); err != nil {
-		t.Fatal(err)
-	}
+	h.Apply(t, fw, lot.ID, user, email, essay, framework.AttachedDocument{ID: doc.ID, Name: doc.Name, SHA256: doc.SHA256, Size: doc.SizeBytes})
 }
 
 // TestEvaluationJourney: after the deadline the lead opens the
@@ -59,7 +50,7 @@ func TestEvaluationJourney(t *testing.T) {
 
 		lead := h.Browser(t)
 		lead.SignInAs("demo-consortium-lead")
-		ben := userBySubject(t, h, "demo-evaluator")
+		ben := h.UserID(t, "demo-evaluator")
 		if r := lead.PostForm(page+"/evaluation", page+"/evaluators", url.Values{"evaluator": {ben}}); r.Status != http.StatusSeeOther {
 			t.Fatalf("assign evaluator: status %d\n%s", r.Status, r.Body)
 		}
@@ -203,7 +194,7 @@ func TestEvaluationJourney(t *testing.T) {
 		if r := lead.PostForm(page+"/evaluation", page+"/standstill", nil); r.Status != http.StatusSeeOther {
 			t.Fatalf("standstill: status %d\n%s", r.Status, r.Body)
 		}
-		letters, _ := h.App.Notify.List(ctx, userBySubject(t, h, "demo-supplier-2"), 50)
+		letters, _ := h.App.Notify.List(ctx, h.UserID(t, "demo-supplier-2"), 50)
 		found := false
 		for _, n := range letters {
 			if n.Kind == notify.KindAwardLetter && strings.Contains(n.BodyText, "below the appointed supplier") {
@@ -259,7 +250,7 @@ func TestEvaluationJourney(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sarah := userBySubject(t, h, "demo-supplier")
+		sarah := h.UserID(t, "demo-supplier")
 		live := false
 		for end := time.Now().Add(15 * time.Second); !live && time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 			notes, _ := h.App.Notify.List(ctx, sarah, 50)

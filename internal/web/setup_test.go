@@ -14,7 +14,7 @@ import (
 // publishedCatalogue sets up, through the domain, a catalogue of the South
 // London consortium holding goodCSV's requirements, with version 1
 // published. It returns the consortium's ID and the catalogue.
-func publishedCatalogue(t *testing.T, h *apptest.Harness, title string) (string, *catalogue.Catalogue) {
+func publishedCatalogue(t testing.TB, h *apptest.Harness, title string) (string, *catalogue.Catalogue) {
 	t.Helper()
 	ctx := context.Background()
 	london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)

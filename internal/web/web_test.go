@@ -26,16 +26,6 @@ func orgID(t *testing.T, h *apptest.Harness, ods string) string {
 	return list[0].ID
 }
 
-func userID(t *testing.T, h *apptest.Harness, subject string) string {
-	t.Helper()
-	var id string
-	h.App.DB.Raw("SELECT id FROM users WHERE subject = ? AND issuer = ?", subject, app.DevIssuer(h.App.Config)).Scan(&id)
-	if id == "" {
-		t.Fatalf("no user %s", subject)
-	}
-	return id
-}
-
 func countAudit(h *apptest.Harness, action, outcome, objectID string) int64 {
 	var n int64
 	q := h.App.DB.Model(&audit.Entry{}).Where("action = ? AND outcome = ?", action, outcome)
@@ -158,7 +148,7 @@ func TestDisablingAUserEndsTheirSessions(t *testing.T) {
 		}
 		admin := h.Browser(t)
 		admin.SignInAs("demo-platform-admin")
-		id := userID(t, h, "demo-trust-lead")
+		id := h.UserID(t, "demo-trust-lead")
 		res := admin.PostForm("/admin/users/"+id, "/admin/users/"+id+"/disable", nil)
 		if res.Status != http.StatusSeeOther {
 			t.Fatalf("disable: status %d", res.Status)
@@ -175,7 +165,7 @@ func TestDisablingAUserEndsTheirSessions(t *testing.T) {
 			t.Fatal("disabling was not audited")
 		}
 		// An administrator cannot lock themselves out.
-		self := userID(t, h, "demo-platform-admin")
+		self := h.UserID(t, "demo-platform-admin")
 		if res := admin.PostForm("/admin/users/"+self, "/admin/users/"+self+"/disable", nil); res.Status != http.StatusBadRequest {
 			t.Fatalf("self-disable: status %d, want 400", res.Status)
 		}
@@ -194,7 +184,7 @@ func TestRoleChangesTakeEffectWithoutRestart(t *testing.T) {
 			t.Fatalf("auditor: status %d", res.Status)
 		}
 		ctx := context.Background()
-		id := userID(t, h, "demo-auditor")
+		id := h.UserID(t, "demo-auditor")
 		ms, _ := h.App.Orgs.MembershipsOf(ctx, id)
 		domain := authz.Domain(ms[0].Organisation.Kind, ms[0].OrganisationID)
 		if !second.App.Authz.Allowed(id, domain, "audit", "read") {
@@ -249,7 +239,7 @@ func TestChoosingAnOrganisation(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
 		ctx := context.Background()
 		london, _ := h.App.Orgs.Organisations(ctx, orgs.KindConsortium, orgs.DemoLondon)
-		if _, err := h.App.Orgs.Grant(ctx, audit.System, userID(t, h, "demo-evaluator"), london[0].ID, "evaluator"); err != nil {
+		if _, err := h.App.Orgs.Grant(ctx, audit.System, h.UserID(t, "demo-evaluator"), london[0].ID, "evaluator"); err != nil {
 			t.Fatal(err)
 		}
 		b := h.Browser(t)
@@ -346,7 +336,7 @@ func TestSigningInAgainEndsThePreviousSession(t *testing.T) {
 		b.SignInAs("demo-trust-lead")
 		b.SignInAs("demo-trust-lead")
 		var n int64
-		h.App.DB.Table("sessions").Where("user_id = ?", userID(t, h, "demo-trust-lead")).Count(&n)
+		h.App.DB.Table("sessions").Where("user_id = ?", h.UserID(t, "demo-trust-lead")).Count(&n)
 		if n != 1 {
 			t.Fatalf("%d sessions after signing in twice in one browser, want 1", n)
 		}
