@@ -139,22 +139,30 @@ func (s *Server) sealedRefusal(c echo.Context, a *application, err error) error 
 }
 
 // emailReceipt sends the person who submitted or withdrew a copy of the
-// receipt. The receipt on screen is the record; an email that cannot be
-// queued is logged, not a reason to report the submission as failed.
+// receipt.
 func (s *Server) emailReceipt(c echo.Context, who audit.Actor, a *application, rc sealed.Receipt) {
+	what := map[string]string{sealed.KindSubmit: "application", sealed.KindResubmit: "changed application", sealed.KindWithdraw: "withdrawal of the application"}[rc.Kind]
+	procurement := fmt.Sprintf("%s %s, lot %d: %s", a.Framework.Reference, a.Framework.Title, a.Lot.Number, a.Lot.Title)
+	s.emailSealedReceipt(c, who, what, procurement, a.Supplier.Name, rc, a.Path()+"/receipts/"+strconv.Itoa(rc.Number))
+}
+
+// emailSealedReceipt emails a receipt from the tender box (of an
+// application or a bid) to the person whose act it records: what was
+// received, from which supplier, for which procurement, when, and the
+// version and SHA-256 that prove it. The receipt on screen is the record;
+// an email that cannot be queued is logged, not a reason to report the
+// submission as failed.
+func (s *Server) emailSealedReceipt(c echo.Context, who audit.Actor, what, procurement, supplier string, rc sealed.Receipt, link string) {
 	ctx := c.Request().Context()
-	what := map[string]string{sealed.KindSubmit: "application", sealed.KindResubmit: "changed application", sealed.KindWithdraw: "withdrawal"}[rc.Kind]
 	data := map[string]any{
-		"Procurement":  fmt.Sprintf("%s %s, lot %d: %s (%s)", a.Framework.Reference, a.Framework.Title, a.Lot.Number, a.Lot.Title, what),
-		"Organisation": a.Supplier.Name, "SubmittedAt": rc.ReceivedAt,
+		"What": what, "Procurement": procurement, "Organisation": supplier, "SubmittedAt": rc.ReceivedAt,
 		"Reference": fmt.Sprintf("version %d, SHA-256 %s", rc.Number, rc.SHA256),
 	}
-	link := a.Path() + "/receipts/" + strconv.Itoa(rc.Number)
 	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		return s.Notify.Notify(ctx, tx, who.UserID, notify.KindBidReceipt, data, link)
 	})
 	if err != nil {
-		logger(c).Error("email receipt", "err", err)
+		logger(c).Error("email receipt", "err", err, "kind", rc.Kind)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -256,15 +257,17 @@ func TestSupplierApplicationJourney(t *testing.T) {
 				t.Fatalf("withdrawal receipt:\n%s", w.Body)
 			}
 			sarahUser := h.UserID(t, "demo-supplier")
-			receipts := 0
+			var subjects []string
 			notes, _ := h.App.Notify.List(ctx, sarahUser, 50)
 			for _, n := range notes {
 				if n.Kind == notify.KindBidReceipt {
-					receipts++
+					subjects = append(subjects, n.Subject)
 				}
 			}
-			if receipts != 2 {
-				t.Fatalf("Sarah has %d receipt notifications, want 2", receipts)
+			if len(subjects) != 2 || !slices.ContainsFunc(subjects, func(s string) bool {
+				return strings.HasPrefix(s, "Receipt: withdrawal of the application for SLCSC-EPR-2027")
+			}) || !slices.ContainsFunc(subjects, func(s string) bool { return strings.HasPrefix(s, "Receipt: application for SLCSC-EPR-2027") }) {
+				t.Fatalf("Sarah's receipt notifications: %q, want the application's and the withdrawal's", subjects)
 			}
 			// At the deadline exactly: refused, naming the deadline and the attempt.
 			h.Clock.Set(deadline)

@@ -6,11 +6,9 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/framework"
-	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -126,28 +124,9 @@ func (s *Server) bidReconfirm(c echo.Context) error {
 // bidReceipted emails the receipt and shows it.
 func (s *Server) bidReceipted(c echo.Context, b *supplierBid, rc sealed.Receipt) error {
 	link := b.Base() + "/receipts/" + strconv.Itoa(rc.Number)
-	s.emailBidReceipt(c, b, rc, link)
+	what := map[string]string{sealed.KindSubmit: "bid", sealed.KindResubmit: "changed or confirmed bid", sealed.KindWithdraw: "withdrawal of the bid"}[rc.Kind]
+	s.emailSealedReceipt(c, actor(c), what, b.C.Name(), b.Supplier.Name, rc, link)
 	return c.Redirect(http.StatusSeeOther, link)
-}
-
-// emailBidReceipt sends the person who submitted, withdrew or confirmed a
-// copy of the receipt. The receipt on screen is the record; an email that
-// cannot be queued is logged, not a reason to report the bid as failed.
-func (s *Server) emailBidReceipt(c echo.Context, b *supplierBid, rc sealed.Receipt, link string) {
-	ctx := c.Request().Context()
-	what := map[string]string{sealed.KindSubmit: "bid", sealed.KindResubmit: "changed or confirmed bid", sealed.KindWithdraw: "withdrawal"}[rc.Kind]
-	data := map[string]any{
-		"Procurement":  b.C.Name() + " (" + what + ")",
-		"Organisation": b.Supplier.Name, "SubmittedAt": rc.ReceivedAt,
-		"Reference": "version " + strconv.Itoa(rc.Number) + ", SHA-256 " + rc.SHA256,
-	}
-	who := actor(c)
-	err := s.DB.Tx(ctx, func(tx *gorm.DB) error {
-		return s.Notify.Notify(ctx, tx, who.UserID, notify.KindBidReceipt, data, link)
-	})
-	if err != nil {
-		logger(c).Error("email bid receipt", "err", err)
-	}
 }
 
 // bidReceipt shows one receipt of the supplier's own bid.
