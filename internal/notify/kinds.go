@@ -82,7 +82,7 @@ var Kinds = []Kind{
 	{
 		Name: KindBidReceipt, Label: "Bid receipts",
 		Description: "Confirmation that the portal received your organisation's bid.",
-		Data:        []string{"Procurement", "Organisation", "SubmittedAt", "Reference"},
+		Data:        []string{"What", "Procurement", "Organisation", "SubmittedAt", "Reference"},
 	},
 	{
 		Name: KindRoleChanged, Label: "Role changes",

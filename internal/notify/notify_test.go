@@ -640,7 +640,7 @@ func TestEveryKindRenders(t *testing.T) {
 		"Reasons": "Quality score 61%.\n\nPrice within 3% of the winner.", "StandstillEnds": when, "AwardedTo": "Imaging Co Ltd",
 		"OldDeadline": when, "NewDeadline": when.Add(7 * 24 * time.Hour), "Reason": "", "Buyer": "Barts Health NHS Trust",
 		"Deadline": when, "Question": "Is <b>training</b> included?", "Answer": "Yes.", "SubmittedAt": when,
-		"Reference": "BID-2026-00042", "Role": "Buyer", "Added": false, "ChangedBy": "Sam Jones", "SentBy": "Sam Jones",
+		"Reference": "BID-2026-00042", "What": "bid", "Role": "Buyer", "Added": false, "ChangedBy": "Sam Jones", "SentBy": "Sam Jones",
 		"Framework": "SLCSC-EPR-2027 Clinical systems", "Consortium": "South London Clinical Systems Consortium",
 		"Update": "applications have closed and evaluation has started",
 		"Change": "The buyer changed the requirements.\n\nEPR-MED-001 now asks for closed-loop prescribing.",
