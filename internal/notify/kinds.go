@@ -34,6 +34,9 @@ const (
 	KindBidReceipt            = "bid_receipt"
 	KindRoleChanged           = "role_changed"
 	KindTestMessage           = "test_message"
+	KindAssessmentSummary     = "assessment_summary"
+	KindApprovalReminder      = "approval_reminder"
+	KindAwardUpdate           = "award_update"
 )
 
 // Kinds lists every kind in the order the preferences page shows them:
@@ -60,6 +63,11 @@ var Kinds = []Kind{
 		Data:        []string{"Procurement", "Change"},
 	},
 	{
+		Name: KindAssessmentSummary, Label: "Award decisions with assessment summaries", Legal: true,
+		Description: "The award decision of a competition your organisation bid in, with your scores against the winning bid's.",
+		Data:        []string{"Procurement", "Organisation", "Successful", "Winner", "Criteria", "Own", "Winning", "Reasons", "StandstillEnds", "Regime"},
+	},
+	{
 		Name: KindInvitation, Label: "Invitations to bid",
 		Description: "A buyer invited your organisation to bid in a procurement.",
 		Data:        []string{"Procurement", "Buyer", "Deadline"},
@@ -83,6 +91,16 @@ var Kinds = []Kind{
 		Name: KindBidReceipt, Label: "Bid receipts",
 		Description: "Confirmation that the portal received your organisation's bid.",
 		Data:        []string{"What", "Procurement", "Organisation", "SubmittedAt", "Reference"},
+	},
+	{
+		Name: KindApprovalReminder, Label: "Award approvals",
+		Description: "An award recommended to your trust's board needs your decision, and reminders before the approval date.",
+		Data:        []string{"Procurement", "Trust", "Due", "Reminder"},
+	},
+	{
+		Name: KindAwardUpdate, Label: "Award updates",
+		Description: "A board decided on an award you lead, or an award you take part in was confirmed.",
+		Data:        []string{"Procurement", "Update"},
 	},
 	{
 		Name: KindRoleChanged, Label: "Role changes",
