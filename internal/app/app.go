@@ -22,13 +22,16 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/award"
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clarify"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/config"
+	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/devidp"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/evaluation"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
@@ -80,6 +83,17 @@ type App struct {
 	DevIdP      *devidp.Provider
 	Clock       clock.Clock
 	Log         *slog.Logger
+
+	// Evaluation scores, moderates and ranks the opened bids and records
+	// the award recommendation.
+	Evaluation *evaluation.Service
+
+	// Contracts keeps the contracts made from confirmed awards, one per
+	// buying trust.
+	Contracts *contracts.Service
+	// Award runs board approval, the award decision, standstill and
+	// confirmation.
+	Award *award.Service
 
 	mailer notify.Mailer
 }
@@ -146,10 +160,15 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	// Framework states the clock decides (open, evaluation, live, expired)
 	// are recorded, audited and notified by a job every minute.
 	river.AddWorker(workers, &framework.TransitionsWorker{S: a.Framework})
+	// Board members are reminded of awards awaiting their decision by a
+	// job every quarter of an hour; the service is filled in below, once
+	// what it needs exists.
+	a.Award = &award.Service{}
+	river.AddWorker(workers, &award.RemindersWorker{S: a.Award})
 	a.Jobs, err = jobs.New(ctx, jobs.Config{
 		DB: db, DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: opt.Logger,
 		PollInterval: opt.JobPollInterval, RetryPolicy: opt.JobRetryPolicy,
-		PeriodicJobs: []*river.PeriodicJob{framework.TransitionsJob(0)},
+		PeriodicJobs: []*river.PeriodicJob{framework.TransitionsJob(0), award.RemindersJob(0)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
@@ -160,6 +179,10 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Framework.Mail, a.Framework.Sealed, a.Framework.Notify = a.Notify, a.Sealed, a.Notify
 	a.Competition = &competition.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Frameworks: a.Framework, Sealed: a.Sealed,
 		Notify: a.Notify, MinimumPeriod: cfg.MinBidPeriod}
+	a.Evaluation = &evaluation.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition}
+	a.Contracts = &contracts.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
+	*a.Award = award.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition, Evaluation: a.Evaluation,
+		Contracts: a.Contracts, Notify: a.Notify}
 	a.Orgs.Notify = a.Notify
 	sessions := &auth.Sessions{DB: db, Clock: opt.Clock, Key: cfg.SessionKey, Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute}
 	providers := cfg.Providers
@@ -178,7 +201,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Auth = auth.NewAuthenticator(auth.Authenticator{DB: db, Audit: a.Audit, Clock: opt.Clock, Sessions: sessions, HTTPClient: opt.HTTPClient}, cfg.BaseURL, providers)
 	a.Server, err = web.New(web.Deps{
 		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Catalogue: a.Catalogue, Framework: a.Framework, Auth: a.Auth, Sessions: sessions,
-		Jobs: a.Jobs, Notify: a.Notify, Clarify: a.Clarify, Sealed: a.Sealed, Competition: a.Competition,
+		Jobs: a.Jobs, Notify: a.Notify, Clarify: a.Clarify, Sealed: a.Sealed, Competition: a.Competition, Award: a.Award, Contracts: a.Contracts, Evaluation: a.Evaluation,
 		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
 	})
 	if err != nil {

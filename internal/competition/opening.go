@@ -421,20 +421,14 @@ func (s *Service) OpenedBids(ctx context.Context, actor audit.Actor, competition
 	if c.OpenedAt == nil {
 		return nil, s.denyEarly(ctx, actor, action, "competition", c.ID, c, s.now(), ErrNotOpened)
 	}
-	var out []Bid
-	err = db.Preload("Supplier").Joins("JOIN organisations o ON o.id = competition_bids.supplier_org_id").
-		Where("competition_bids.competition_id = ?", c.ID).Order("o.name, competition_bids.id").Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("list bids: %w", err)
-	}
-	for i := range out {
-		out[i].utc()
-	}
-	return out, nil
+	return OpenedBidsOf(db, c.ID)
 }
 
 // BidContent decrypts an opened bid for a keyholder (ErrForbidden, audited,
-// for anyone else). The sealed box is read afresh (sealed.Read, audited
+// for anyone else) who may read it by the declarations of interest (see
+// conflicts.go): a panel member only once they have declared, and nobody
+// who declared a conflict with the bid's supplier (ErrUndeclared,
+// ErrConflicted, both audited). The sealed box is read afresh (sealed.Read, audited
 // with numbers and hashes) and must still hold the very version opened,
 // with the same SHA-256 (documents.ErrTampered otherwise). An excluded bid
 // is never read (ErrExcluded), and an id that is not an opened bid, such
@@ -466,6 +460,11 @@ func (s *Service) BidContent(ctx context.Context, actor audit.Actor, bidID strin
 	if b.Status == BidExcluded {
 		return BidContent{}, s.deny(ctx, actor, action, "competition_bid", bidID, "the bid was excluded at the opening", ErrExcluded,
 			map[string]any{"competition_id": c.ID})
+	}
+	if r, err := ReaderOf(db, c, actor.UserID); err != nil {
+		return BidContent{}, err
+	} else if err := r.MayRead(b.SupplierOrgID); err != nil {
+		return BidContent{}, s.refusedOn(ctx, actor, action, "competition_bid", bidID, err)
 	}
 	o, err := s.Sealed.Read(ctx, actor, BidBox(c), b.SubmissionID)
 	if err != nil {

@@ -167,6 +167,8 @@ func TestTwoKeysTwoPeople(t *testing.T) {
 				t.Fatalf("bid %d: %+v, want receipt %+v", i, b, want)
 			}
 		}
+		// A panel member reads once they have declared their interests.
+		x.declareNone(t, c, x.chloe)
 		content, err := s.BidContent(ctx, x.chloe, bids[0].ID)
 		if err != nil {
 			t.Fatal(err)
@@ -368,6 +370,7 @@ func TestExclusionAtOpening(t *testing.T) {
 		if n := deniedFor(t, x, "competition.bid.read", status[x.james.OrgID].ID); n != 1 {
 			t.Fatalf("reading an excluded bid audited %d times", n)
 		}
+		x.declareNone(t, c, x.ben)
 		if _, err := s.BidContent(ctx, x.ben, status[x.sarah.OrgID].ID); err != nil {
 			t.Fatal(err)
 		}

@@ -42,8 +42,14 @@ type ScoreInput struct {
 	Justification    string
 }
 
-func (in ScoreInput) blank() bool {
-	return in.Pass == nil && in.Score == nil && strings.TrimSpace(in.Justification) == ""
+func (in ScoreInput) blank() bool { return BlankMark(in.Pass, in.Score, in.Justification) }
+
+// BlankMark reports whether nothing at all was entered for a mark: no pass
+// or fail, no score and no justification. A blank mark clears a draft
+// rather than being checked, in framework and competition evaluations
+// alike.
+func BlankMark(pass *bool, score *int, justification string) bool {
+	return pass == nil && score == nil && strings.TrimSpace(justification) == ""
 }
 
 // Score is one evaluator's stored mark for one requirement of one
@@ -105,10 +111,14 @@ func FieldMark(r LotRequirement) string {
 // FieldJustification is the form field of the justification for a mark.
 func FieldJustification(r LotRequirement) string { return "justification-" + r.ID }
 
-// scoreProblem checks one mark against its requirement and says which
+// MarkProblem checks one mark against its requirement and says which
 // field is wrong (FieldMark or FieldJustification) and what is wrong in
-// plain English, or "" when it is complete.
-func scoreProblem(r LotRequirement, pass *bool, score *int, justification string) (field, msg string) {
+// plain English, or "" when it is complete: pass or fail for a pass/fail
+// requirement, MinMark to MaxMark for the others, and a justification of
+// at most MaxJustification characters either way. It is the one rule for
+// marks: framework evaluators, competition evaluators and moderators
+// (through competition.Requirement.AsLotRequirement) are all checked by it.
+func MarkProblem(r LotRequirement, pass *bool, score *int, justification string) (field, msg string) {
 	if r.ResponseType == catalogue.PassFail {
 		switch {
 		case score != nil:
@@ -208,7 +218,7 @@ func (s *Service) SaveScores(ctx context.Context, actor audit.Actor, application
 			case seen[r.ID]:
 				v.Add(FieldMark(r), fmt.Sprintf("%s is marked twice; give one mark", r.Reference))
 			case !in.blank():
-				if field, msg := scoreProblem(r, in.Pass, in.Score, in.Justification); msg != "" {
+				if field, msg := MarkProblem(r, in.Pass, in.Score, in.Justification); msg != "" {
 					v.Add(field, msg)
 				}
 			}
@@ -269,7 +279,7 @@ func (s *Service) SubmitScores(ctx context.Context, actor audit.Actor, applicati
 			sc, ok := mine[r.ID]
 			if !ok {
 				v.Add(FieldMark(r), fmt.Sprintf("Score %s before submitting", r.Reference))
-			} else if field, msg := scoreProblem(r, sc.Pass, sc.Score, sc.Justification); msg != "" {
+			} else if field, msg := MarkProblem(r, sc.Pass, sc.Score, sc.Justification); msg != "" {
 				v.Add(field, msg)
 			}
 		}

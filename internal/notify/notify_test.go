@@ -646,7 +646,7 @@ func TestEveryKindRenders(t *testing.T) {
 		"Change": "The buyer changed the requirements.\n\nEPR-MED-001 now asks for closed-loop prescribing.",
 		"Winner": "Imaging Co Ltd", "Regime": "pa2023", "Own": "61.00 out of 100", "Winning": "78.50 out of 100",
 		"Criteria": []map[string]any{{"Name": "EPR-MED-001 Prescribing (weight 40)", "Own": "2 of 4", "Winner": "3 of 4"}},
-		"Trust": "Barts Health NHS Trust", "Due": when, "Reminder": "Your board's decision is due soon.",
+		"Trust":    "Barts Health NHS Trust", "Due": when, "Reminder": "Your board's decision is due soon.",
 	}
 	for _, k := range notify.Kinds {
 		data := map[string]any{}

@@ -212,6 +212,29 @@ var flashes = map[string]string{
 	"prices-saved":   "Your prices have been saved",
 	"bid-key-turned": "Your key is turned: the bids open when a second person turns theirs",
 	"bids-opened":    "Bids opened: %d to evaluate, %d excluded",
+
+	// Awards.
+	"award-decided":    "Your board's decision has been recorded",
+	"award-sent":       "Award letters sent to every bidder with their assessment summaries",
+	"award-notice":     "Contract award notice published: the standstill has started",
+	"award-challenged": "Challenge recorded: the award is paused until it is resolved",
+	"award-resolved":   "Outcome of the challenge recorded",
+	"award-confirmed":  "Award confirmed and the contracts made",
+
+	// Contracts.
+	"contract-saved":            "Contract details saved",
+	"contract-extended":         "Extension recorded",
+	"contract-terminated":       "Contract terminated",
+	"contract-document-added":   "Document added to the contract",
+	"contract-document-removed": "Document removed from the contract",
+
+	// Evaluation of mini-competitions.
+	"evaluation-formula-saved":   "Price formula saved",
+	"evaluation-tie-break-saved": "Tie-break rule saved",
+	"evaluation-sections-saved":  "Sections saved for the panel member",
+	"conflicts-declared":         "Your declaration of interests has been recorded",
+	"moderation-saved":           "Moderation saved: the consensus marks and rationales are recorded",
+	"award-recommended":          "Award recommended: each buying trust's board can now approve it",
 }
 
 func (s *Server) flash(c echo.Context, key string, counts ...int) {

@@ -19,8 +19,8 @@ import (
 
 // biddingCompetition publishes, through the domain, a competition led by
 // the actor's trust that shows its bid count: the lot's requirements (the
-// scored ones weighted), one price item and the evaluator on the panel.
-func biddingCompetition(t testing.TB, h *apptest.Harness, lead audit.Actor, lotID, evaluator string) (*competition.Competition, competition.PriceItem) {
+// scored ones weighted), one price item and the evaluators on the panel.
+func biddingCompetition(t testing.TB, h *apptest.Harness, lead audit.Actor, lotID string, panel ...string) (*competition.Competition, competition.PriceItem) {
 	t.Helper()
 	ctx := context.Background()
 	s := h.App.Competition
@@ -64,7 +64,7 @@ func biddingCompetition(t testing.TB, h *apptest.Harness, lead audit.Actor, lotI
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.AssignPanel(ctx, lead, c.ID, []string{evaluator}); err != nil {
+	if err := s.AssignPanel(ctx, lead, c.ID, panel); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Publish(ctx, lead, c.ID); err != nil {

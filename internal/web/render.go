@@ -15,6 +15,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/catalogue"
+	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/uktime"
@@ -58,12 +59,16 @@ var funcs = template.FuncMap{
 		return uktime.MomentWithDay(t) + " (UK time)"
 	},
 	"ukTimeSeconds": func(t time.Time) string { return uktime.MomentSeconds(t) + " (UK time)" },
+	"ukDate":        uktime.Date,
+	"contractState": contracts.StateLabel,
 	"pounds": func(p *int64) string {
 		if p == nil {
 			return ""
 		}
 		return framework.Pounds(*p)
 	},
+	"money":        framework.Pounds,
+	"sectionLabel": sectionLabel,
 	"poundsInput": func(p *int64) string {
 		if p == nil {
 			return ""

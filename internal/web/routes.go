@@ -210,4 +210,40 @@ func (s *Server) addRoutes() {
 	signedIn(get, bid+"/receipts/:number", true, (*Server).bidReceipt)
 	signedIn(get, cmp+"/bids", true, (*Server).competitionBids)
 	signedIn(post, cmp+"/open", true, (*Server).competitionOpen)
+
+	// Evaluation: declarations, marks, moderation, results, the
+	// recommendation and its report.
+	ev := cmp + "/evaluation"
+	signedIn(get, ev, true, (*Server).competitionEvaluation)
+	signedIn(post, ev+"/price-formula", true, (*Server).evaluationPriceFormula)
+	signedIn(post, ev+"/tie-break", true, (*Server).evaluationTieBreak)
+	signedIn(post, ev+"/panel/:user", true, (*Server).evaluationSections)
+	signedIn(get, ev+"/declaration", true, (*Server).evaluationDeclarationPage)
+	signedIn(post, ev+"/declaration", true, (*Server).evaluationDeclare)
+	signedIn(get, ev+"/bids/:bid", true, (*Server).evaluationScorePage)
+	signedIn(post, ev+"/bids/:bid", true, (*Server).evaluationScoreSave)
+	signedIn(get, ev+"/bids/:bid/moderate", true, (*Server).evaluationModeratePage)
+	signedIn(post, ev+"/bids/:bid/moderate", true, (*Server).evaluationModerate)
+	signedIn(post, ev+"/recommendation", true, (*Server).evaluationRecommend)
+	signedIn(get, ev+"/report", true, (*Server).evaluationReport)
+
+	// The award: board approval, the decision, standstill, challenges and
+	// confirmation.
+	aw := cmp + "/award"
+	signedIn(get, aw, true, (*Server).awardPage)
+	signedIn(post, aw+"/decision", true, (*Server).awardDecide)
+	signedIn(post, aw+"/send", true, (*Server).awardSend)
+	signedIn(post, aw+"/notice", true, (*Server).awardNotice)
+	signedIn(post, aw+"/challenges", true, (*Server).awardChallenge)
+	signedIn(post, aw+"/challenges/:challenge/resolve", true, (*Server).awardResolve)
+	signedIn(post, aw+"/confirm", true, (*Server).awardConfirm)
+
+	// Contracts made from confirmed awards.
+	perm(get, "/contracts", "contract", "read", (*Server).contractsPage)
+	signedIn(get, "/contracts/:id", true, (*Server).contractPage)
+	signedIn(post, "/contracts/:id", true, (*Server).contractSave)
+	signedIn(post, "/contracts/:id/extend", true, (*Server).contractExtend)
+	signedIn(post, "/contracts/:id/terminate", true, (*Server).contractTerminate)
+	signedIn(post, "/contracts/:id/documents", true, (*Server).contractAttach)
+	signedIn(post, "/contracts/:id/documents/:doc/remove", true, (*Server).contractDetach)
 }

@@ -36,6 +36,8 @@ var expected = map[string][]authz.Role{
 	// Mini-competitions: which competition is checked on every object.
 	"competition.read":  {authz.TrustLead, authz.BoardMember, authz.Evaluator},
 	"competition.write": {authz.TrustLead},
+	// Contracts: which contract is checked on every object.
+	"contract.read": {authz.TrustLead, authz.BoardMember, authz.SupplierUser},
 }
 
 // ids are real records to put into route parameters.

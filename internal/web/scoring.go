@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -139,14 +140,10 @@ func (s *Server) renderScore(c echo.Context, status int, fw *framework.Framework
 	for _, sc := range mine.Scores {
 		mineBy[sc.LotRequirementID] = sc
 	}
-	type othersMark struct {
-		Evaluator string
-		Score     framework.Score
-	}
 	allBy := map[string][]othersMark{}
 	for _, e := range all {
 		for _, sc := range e.Scores {
-			allBy[sc.LotRequirementID] = append(allBy[sc.LotRequirementID], othersMark{Evaluator: e.Evaluator.Name, Score: sc})
+			allBy[sc.LotRequirementID] = append(allBy[sc.LotRequirementID], othersMark{Evaluator: e.Evaluator.Name, Pass: sc.Pass, Score: sc.Score, Justification: sc.Justification})
 		}
 	}
 	p := s.formPage(c, a.Supplier.Name+": lot "+strconv.Itoa(a.Lot.Number), formErr)
@@ -155,7 +152,7 @@ func (s *Server) renderScore(c echo.Context, status int, fw *framework.Framework
 	}
 	p.BackURL = "/frameworks/" + fw.ID + "/evaluate"
 	p.Data = map[string]any{"Framework": fw, "Application": a, "Content": content, "Sections": framework.Sections(reqs),
-		"Mine": mine, "MineBy": mineBy, "AllBy": allBy, "AllShown": all != nil, "Marks": []int{0, 1, 2, 3, 4}}
+		"Mine": mine, "MineBy": mineBy, "AllBy": allBy, "AllShown": all != nil, "Marks": markScale}
 	return s.render(c, status, "score", p)
 }
 
@@ -179,23 +176,9 @@ func (s *Server) scoreSave(c echo.Context) error {
 	var v validate.Errors
 	inputs := make([]framework.ScoreInput, 0, len(reqs))
 	for _, r := range reqs {
-		in := framework.ScoreInput{LotRequirementID: r.ID, Justification: strings.TrimSpace(f.Get(framework.FieldJustification(r)))}
-		if r.ResponseType == catalogue.PassFail {
-			switch f.Get(framework.FieldMark(r)) {
-			case "pass":
-				in.Pass = ptr(true)
-			case "fail":
-				in.Pass = ptr(false)
-			}
-		} else if typed := strings.TrimSpace(f.Get(framework.FieldMark(r))); typed != "" {
-			n, err := strconv.Atoi(typed)
-			if err != nil {
-				v.Add(framework.FieldMark(r), "The mark for "+r.Reference+" must be a whole number from 0 to 4")
-				continue
-			}
-			in.Score = &n
+		if pass, score, text, ok := markInput(f, r, &v); ok {
+			inputs = append(inputs, framework.ScoreInput{LotRequirementID: r.ID, Pass: pass, Score: score, Justification: text})
 		}
-		inputs = append(inputs, in)
 	}
 	if err := v.Err(); err != nil {
 		return s.renderScore(c, http.StatusBadRequest, fw, a, err)
@@ -222,6 +205,49 @@ func (s *Server) scoreSave(c echo.Context) error {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// markScale is the marks an evaluator chooses from, lowest first.
+var markScale = func() []int {
+	var out []int
+	for m := framework.MinMark; m <= framework.MaxMark; m++ {
+		out = append(out, m)
+	}
+	return out
+}()
+
+// othersMark is one evaluator's submitted mark shown beside the viewer's
+// own once everyone has submitted.
+type othersMark struct {
+	Evaluator     string
+	Pass          *bool
+	Score         *int
+	Justification string
+}
+
+// markInput reads one requirement's mark from a marking form (the score
+// pages of framework and competition evaluations, and moderation): pass or
+// fail, or a mark on the 0 to 4 scale, and its justification. ok is false,
+// with a field error, when the mark typed is not a whole number; whether
+// the mark is on the scale and justified is the domain's rule
+// (framework.MarkProblem).
+func markInput(f url.Values, r framework.LotRequirement, v *validate.Errors) (pass *bool, score *int, justification string, ok bool) {
+	justification = strings.TrimSpace(f.Get(framework.FieldJustification(r)))
+	typed := strings.TrimSpace(f.Get(framework.FieldMark(r)))
+	switch {
+	case r.ResponseType == catalogue.PassFail && typed == "pass":
+		pass = ptr(true)
+	case r.ResponseType == catalogue.PassFail && typed == "fail":
+		pass = ptr(false)
+	case r.ResponseType != catalogue.PassFail && typed != "":
+		n, err := strconv.Atoi(typed)
+		if err != nil {
+			v.Add(framework.FieldMark(r), "The mark for "+r.Reference+" must be a whole number from 0 to 4")
+			return nil, nil, "", false
+		}
+		score = &n
+	}
+	return pass, score, justification, true
+}
 
 // applicationDocument downloads a document attached to an opened
 // application, for the lead or an evaluator: only a document the sealed

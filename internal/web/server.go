@@ -19,12 +19,15 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/auth"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/award"
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/clarify"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/evaluation"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
@@ -61,6 +64,14 @@ type Deps struct {
 
 	// Competition runs mini-competitions under live framework lots.
 	Competition *competition.Service
+	// Award runs board approval, the award decision, standstill and
+	// confirmation of mini-competitions.
+	Award *award.Service
+	// Evaluation scores, moderates and ranks mini-competitions' opened
+	// bids and records the award recommendation.
+	Evaluation *evaluation.Service
+	// Contracts keeps the contracts made from confirmed awards.
+	Contracts *contracts.Service
 }
 
 // Server is the portal's web server.

@@ -62,9 +62,8 @@ type Supplier struct {
 func (h *Harness) AddSuppliers(t testing.TB, prefix string, n int) []Supplier {
 	t.Helper()
 	now := h.Clock.Now()
-	issuer := app.DevIssuer(h.App.Config)
 	out := make([]Supplier, n)
-	err := h.App.DB.Transaction(func(tx *gorm.DB) error {
+	h.addPeople(t, func(tx *gorm.DB) error {
 		for i := range n {
 			sub := fmt.Sprintf("%s-%03d", prefix, i)
 			ch := fmt.Sprintf("9%07d", i)
@@ -74,17 +73,35 @@ func (h *Harness) AddSuppliers(t testing.TB, prefix string, n int) []Supplier {
 				return err
 			}
 			email := sub + "@supplier.example.com"
-			u := orgs.User{ID: "user-" + sub, Issuer: issuer, Subject: sub, Email: email, Name: fmt.Sprintf("Bidder %03d", i),
-				Version: 1, CreatedAt: now, UpdatedAt: now}
-			if err := tx.Create(&u).Error; err != nil {
+			a, err := h.addUser(tx, sub, fmt.Sprintf("Bidder %03d", i), email, authz.SupplierUser, org.ID)
+			if err != nil {
 				return err
 			}
-			m := orgs.Membership{ID: "m-" + sub, UserID: u.ID, OrganisationID: org.ID, Role: string(authz.SupplierUser),
-				Source: orgs.SourcePortal, CreatedAt: now}
-			if err := tx.Omit("User", "Organisation").Create(&m).Error; err != nil {
-				return err
-			}
-			out[i] = Supplier{Actor: audit.Actor{UserID: u.ID, Label: u.Name, OrgID: org.ID}, Subject: sub, Email: email}
+			out[i] = Supplier{Actor: a, Subject: sub, Email: email}
+		}
+		return nil
+	})
+	return out
+}
+
+// AddPerson adds a person who signs in through the development provider
+// as subject and holds role in the organisation.
+func (h *Harness) AddPerson(t testing.TB, subject, name string, role authz.Role, orgID string) audit.Actor {
+	t.Helper()
+	var a audit.Actor
+	h.addPeople(t, func(tx *gorm.DB) (err error) {
+		a, err = h.addUser(tx, subject, name, subject+"@example.nhs.uk", role, orgID)
+		return err
+	})
+	return a
+}
+
+// addPeople runs add in a transaction and reloads the role assignments.
+func (h *Harness) addPeople(t testing.TB, add func(tx *gorm.DB) error) {
+	t.Helper()
+	err := h.App.DB.Transaction(func(tx *gorm.DB) error {
+		if err := add(tx); err != nil {
+			return err
 		}
 		return authz.Changed(tx)
 	})
@@ -92,9 +109,23 @@ func (h *Harness) AddSuppliers(t testing.TB, prefix string, n int) []Supplier {
 		err = h.App.Authz.Refresh(context.Background())
 	}
 	if err != nil {
-		t.Fatalf("add %d suppliers: %v", n, err)
+		t.Fatalf("add people: %v", err)
 	}
-	return out
+}
+
+// addUser adds a user of the development provider with one membership.
+func (h *Harness) addUser(tx *gorm.DB, subject, name, email string, role authz.Role, orgID string) (audit.Actor, error) {
+	now := h.Clock.Now()
+	u := orgs.User{ID: "user-" + subject, Issuer: app.DevIssuer(h.App.Config), Subject: subject, Email: email, Name: name,
+		Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := tx.Create(&u).Error; err != nil {
+		return audit.Actor{}, err
+	}
+	m := orgs.Membership{ID: "m-" + subject, UserID: u.ID, OrganisationID: orgID, Role: string(role), Source: orgs.SourcePortal, CreatedAt: now}
+	if err := tx.Omit("User", "Organisation").Create(&m).Error; err != nil {
+		return audit.Actor{}, err
+	}
+	return audit.Actor{UserID: u.ID, Label: u.Name, OrgID: orgID}, nil
 }
 
 // Apply has the supplier accept an invitation to the framework sent to
