@@ -295,7 +295,12 @@ func (s *Server) evaluationModeratePage(c echo.Context) error {
 // why it cannot start. With keep, the form keeps what was typed.
 func (s *Server) renderModeration(c echo.Context, status int, a *evalAccess, p *evaluation.Progress, formErr error, keep bool) error {
 	ctx := c.Request().Context()
-	data := map[string]any{"C": a.C, "Bid": p.Bid, "Progress": p, "Marks": markScale}
+	rules, err := s.Evaluation.Rules(ctx, a.C.ID)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"C": a.C, "Bid": p.Bid, "Progress": p, "Marks": markScale,
+		"Open": a.C.Status != competition.StatusCancelled && rules.RecommendedAt == nil}
 	if p.Complete() {
 		m, err := s.Evaluation.Moderation(ctx, actor(c), p.Bid.ID)
 		if err != nil && !errors.Is(err, evaluation.ErrScoresHidden) {

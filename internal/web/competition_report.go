@@ -63,18 +63,29 @@ func (v *reportView) Recommended() string {
 // point (600 for 100 points), each row 48 high.
 type chartBar struct {
 	Y, Width, TextY, ValueX int
-	Supplier                string
-	Total                   float64
-	Passed                  bool
+	// Label is the supplier's name, shortened to fit beside the bar; the
+	// chart's description and the table carry it in full.
+	Label  string
+	Total  float64
+	Passed bool
+	// Supplier is the name in full.
+	Supplier string
 }
+
+// chartLabel is the longest name shown beside a bar, in characters.
+const chartLabel = 30
 
 // Chart places each bid's total points, in ranking order, on the chart.
 func (v *reportView) Chart() []chartBar {
 	out := make([]chartBar, len(v.Results.Bids))
 	for i, b := range v.Results.Bids {
 		w := int(b.Total*6 + 0.5)
+		label := []rune(b.Bid.Supplier.Name)
+		if len(label) > chartLabel {
+			label = append(label[:chartLabel-1], '…')
+		}
 		out[i] = chartBar{Y: 10 + i*48, Width: w, TextY: 10 + i*48 + 25, ValueX: 300 + w + 8,
-			Supplier: b.Bid.Supplier.Name, Total: b.Total, Passed: b.Passed}
+			Label: string(label), Supplier: b.Bid.Supplier.Name, Total: b.Total, Passed: b.Passed}
 	}
 	return out
 }
