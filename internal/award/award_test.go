@@ -9,7 +9,6 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/award"
-	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/domaintest"
@@ -83,14 +82,14 @@ func setup(t *testing.T, db *store.DB, quorum int) *fixture {
 	score := map[string]int{x.Sarah.OrgID: 4, x.James.OrgID: 3, x.third.OrgID: 2}
 	for org, b := range x.bids {
 		for _, who := range []audit.Actor{x.Ben, x.Chloe} {
-			if err := x.ev.SaveScores(ctx, who, b.ID, marks(reqs, score[org])); err != nil {
+			if err := x.ev.SaveScores(ctx, who, b.ID, domaintest.Marks(reqs, score[org])); err != nil {
 				t.Fatal(err)
 			}
 			if err := x.ev.SubmitScores(ctx, who, b.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := x.ev.SaveModeration(ctx, x.Aisha, b.ID, evaluation.ModerationInput{Marks: marks(reqs, score[org])}); err != nil {
+		if err := x.ev.SaveModeration(ctx, x.Aisha, b.ID, evaluation.ModerationInput{Marks: domaintest.Marks(reqs, score[org])}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -100,24 +99,6 @@ func setup(t *testing.T, db *store.DB, quorum int) *fixture {
 		t.Fatal(err)
 	}
 	return x
-}
-
-// marks passes every gate and gives every other requirement score, each
-// with a justification.
-func marks(reqs []competition.Requirement, score int) []evaluation.MarkInput {
-	out := make([]evaluation.MarkInput, 0, len(reqs))
-	for _, r := range reqs {
-		m := evaluation.MarkInput{RequirementID: r.ID, Justification: "Against the descriptors"}
-		if r.ResponseType == catalogue.PassFail {
-			pass := true
-			m.Pass = &pass
-		} else {
-			s := score
-			m.Score = &s
-		}
-		out = append(out, m)
-	}
-	return out
 }
 
 func (x *fixture) decide(t *testing.T, who audit.Actor, org, decision, comments string) error {

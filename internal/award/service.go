@@ -69,21 +69,11 @@ var (
 // now is the clock's time as the databases store it.
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Microsecond) }
 
-// hasRole reports whether the user (enabled) holds role in the organisation,
-// read from the stored memberships: the domain's own check, beside casbin's
-// in the web layer.
+// hasRole reports whether the user (enabled) holds role in the
+// organisation, from the stored memberships: the domain's own check,
+// beside casbin's in the web layer.
 func hasRole(tx *gorm.DB, userID, orgID string, role authz.Role) (bool, error) {
-	if userID == "" || orgID == "" {
-		return false, nil
-	}
-	var n int64
-	err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
-		Where("m.user_id = ? AND m.organisation_id = ? AND m.role = ? AND u.disabled_at IS NULL", userID, orgID, string(role)).
-		Count(&n).Error
-	if err != nil {
-		return false, fmt.Errorf("check role: %w", err)
-	}
-	return n > 0, nil
+	return competition.HasRole(tx, userID, orgID, role)
 }
 
 // lockCompetition serialises award changes to one competition for the

@@ -13,6 +13,7 @@ import (
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/evaluation"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -431,4 +432,23 @@ func (x *Live) Declare(t testing.TB, c *competition.Competition, who audit.Actor
 	if err := x.Competitions.DeclareConflicts(ctx, who, c.ID, in); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Marks are an evaluator's (or the moderation's) marks for every
+// requirement: pass for the pass/fail ones, score for the others, each
+// with a justification.
+func Marks(reqs []competition.Requirement, score int) []evaluation.MarkInput {
+	out := make([]evaluation.MarkInput, 0, len(reqs))
+	for _, r := range reqs {
+		m := evaluation.MarkInput{RequirementID: r.ID, Justification: "Against the descriptors: " + r.Reference}
+		if r.ResponseType == catalogue.PassFail {
+			pass := true
+			m.Pass = &pass
+		} else {
+			s := score
+			m.Score = &s
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -11,9 +11,9 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/contracts"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/evaluation"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/uktime"
@@ -36,21 +36,6 @@ func recommendedCompetition(t *testing.T, h *apptest.Harness, aisha, ben audit.A
 		t.Fatal(err)
 	}
 	reqs := mustCompetitionReqs(t, h, comp.ID)
-	marksAt := func(score int) []evaluation.MarkInput {
-		var in []evaluation.MarkInput
-		for _, r := range reqs {
-			m := evaluation.MarkInput{RequirementID: r.ID, Justification: "Against the descriptors"}
-			if r.ResponseType == catalogue.PassFail {
-				pass := true
-				m.Pass = &pass
-			} else {
-				s := score
-				m.Score = &s
-			}
-			in = append(in, m)
-		}
-		return in
-	}
 	if err := ev.SetTieBreak(ctx, aisha, comp.ID, evaluation.TieBreakQuality); err != nil {
 		t.Fatal(err)
 	}
@@ -59,13 +44,13 @@ func recommendedCompetition(t *testing.T, h *apptest.Harness, aisha, ben audit.A
 		if strings.Contains(name, "Meridian") {
 			score = 4
 		}
-		if err := ev.SaveScores(ctx, ben, b.ID, marksAt(score)); err != nil {
+		if err := ev.SaveScores(ctx, ben, b.ID, domaintest.Marks(reqs, score)); err != nil {
 			t.Fatal(err)
 		}
 		if err := ev.SubmitScores(ctx, ben, b.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := ev.SaveModeration(ctx, aisha, b.ID, evaluation.ModerationInput{Marks: marksAt(score)}); err != nil {
+		if err := ev.SaveModeration(ctx, aisha, b.ID, evaluation.ModerationInput{Marks: domaintest.Marks(reqs, score)}); err != nil {
 			t.Fatal(err)
 		}
 	}
