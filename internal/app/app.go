@@ -179,7 +179,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Framework.Mail, a.Framework.Sealed, a.Framework.Notify = a.Notify, a.Sealed, a.Notify
 	a.Competition = &competition.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Frameworks: a.Framework, Sealed: a.Sealed,
 		Notify: a.Notify, MinimumPeriod: cfg.MinBidPeriod}
-	a.Evaluation = &evaluation.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition}
+	a.Evaluation = &evaluation.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition, AwardSent: award.DecisionSent}
 	a.Contracts = &contracts.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
 	*a.Award = award.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition, Evaluation: a.Evaluation,
 		Contracts: a.Contracts, Notify: a.Notify}

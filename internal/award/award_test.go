@@ -43,7 +43,7 @@ func setup(t *testing.T, db *store.DB, quorum int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	l := domaintest.LiveFramework(t, db)
-	x := &fixture{Live: l, ev: &evaluation.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions}}
+	x := &fixture{Live: l, ev: &evaluation.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions, AwardSent: award.DecisionSent}}
 	x.s = &award.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions, Evaluation: x.ev,
 		Contracts: &contracts.Service{DB: db, Audit: l.Log, Clock: l.Clock}, Notify: l.Notify}
 	x.margaret = domaintest.DemoActor(t, db, "demo-board-member")
@@ -253,6 +253,10 @@ func TestDecisionStandstillChallengeAndConfirm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The recommendation can no longer change.
+			_, err = x.ev.Recommend(ctx, x.rita, evaluation.RecommendationInput{CompetitionID: x.c.ID, BidID: x.rec.BidID,
+				Rationale: "Again.", Quorum: 1, ApprovalDue: x.Clock.Now().Add(24 * time.Hour), Version: x.rec.Version})
+			wantField(t, err, evaluation.FieldState, "award decision has been sent")
 			if want := standstill.End(standstill.PCR2015, sent); aw.StandstillEnds == nil || !aw.StandstillEnds.Equal(want) {
 				t.Fatalf("standstill ends %v, want %v", aw.StandstillEnds, want)
 			}

@@ -131,6 +131,13 @@ func State(a *Approvals, aw *Award, openChallenge bool, now time.Time) string {
 	return StateAwaitingBoards
 }
 
+// DecisionSent reports, inside tx, whether the competition's award
+// decision has been sent; the evaluation uses it (evaluation.Service
+// AwardSent) to keep the recommendation from changing after that.
+func DecisionSent(tx *gorm.DB, competitionID string) (bool, error) {
+	return decisionSent(tx, competitionID)
+}
+
 // decisionSent reports whether the award decision has been sent.
 func decisionSent(tx *gorm.DB, competitionID string) (bool, error) {
 	var n int64

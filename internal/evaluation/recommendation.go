@@ -112,6 +112,16 @@ func (s *Service) Recommend(ctx context.Context, actor audit.Actor, in Recommend
 			v.Add(FieldState, "The competition has been cancelled, so no award can be recommended")
 			return v.Err()
 		}
+		if s.AwardSent != nil {
+			sent, err := s.AwardSent(tx, b.c.ID)
+			if err != nil {
+				return err
+			}
+			if sent {
+				v.Add(FieldState, "The award decision has been sent to the bidders, so the recommendation can no longer change")
+				return v.Err()
+			}
+		}
 		res, err := b.results(tx)
 		if errors.Is(err, ErrNotModerated) {
 			v.Add(FieldState, "Recommend the award once every opened bid has been moderated")

@@ -51,6 +51,12 @@ type Service struct {
 	// Competitions reads the competition's set-up and its sealed bids
 	// (BidContent, for the total prices at moderation).
 	Competitions *competition.Service
+	// AwardSent reports, inside the recommending transaction, whether the
+	// award decision built on the recommendation has gone to the bidders
+	// (award.DecisionSent): from then on the recommendation cannot change.
+	// The award package builds on this one, so it is passed in; nil means
+	// no award step is wired.
+	AwardSent func(tx *gorm.DB, competitionID string) (bool, error)
 }
 
 // Errors callers can test for with errors.Is. Refusals for want of
