@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -135,6 +136,29 @@ func (l *Log) Append(tx *gorm.DB, actor Actor, ev Event) error {
 // change to go with them (a refused request, a failed sign-in).
 func (l *Log) Record(ctx context.Context, db *store.DB, actor Actor, ev Event) error {
 	return db.Tx(ctx, func(tx *gorm.DB) error { return l.Append(tx, actor, ev) })
+}
+
+// Refused records that actor was refused action on an object, with err's
+// text as the reason, in a transaction of its own (the refused change has
+// rolled back by then), when err is one of refusals (errors.Is); it
+// returns err either way, joined with any failure to record. Every domain
+// package reports its permission refusals through it, so a refusal is
+// audited the same way everywhere.
+func (l *Log) Refused(ctx context.Context, db *store.DB, actor Actor, action, objectType, objectID string, err error, refusals ...error) error {
+	refused := false
+	for _, r := range refusals {
+		refused = refused || errors.Is(err, r)
+	}
+	if !refused {
+		return err
+	}
+	if aerr := l.Record(ctx, db, actor, Event{
+		Action: action, ObjectType: objectType, ObjectID: objectID, Outcome: Denied,
+		Detail: map[string]any{"reason": err.Error()},
+	}); aerr != nil {
+		return errors.Join(err, aerr)
+	}
+	return err
 }
 
 // computeHash hashes the previous hash and every field of the entry with

@@ -76,10 +76,23 @@ type TrustApproval struct {
 	Rejected  bool
 	// Approved: approvals have reached the quorum and nobody rejected.
 	Approved bool
-	// BoardMembers is how many people may decide for the trust (its board
-	// members, less the person who recommended the award); a quorum higher
-	// than this can never be reached, and the page says so.
-	BoardMembers int
+	// Members are the people who may decide for the trust: its enabled
+	// board members, less the person who recommended the award. A quorum
+	// higher than their number can never be reached, and the page says so.
+	Members []string
+}
+
+// BoardMembers is how many people may decide for the trust.
+func (t TrustApproval) BoardMembers() int { return len(t.Members) }
+
+// Decided reports whether the user has recorded a decision for the trust.
+func (t TrustApproval) Decided(userID string) bool {
+	for _, d := range t.Decisions {
+		if d.UserID == userID {
+			return true
+		}
+	}
+	return false
 }
 
 // Approvals is the state of board approval of a competition's current
@@ -143,7 +156,7 @@ func approvals(tx *gorm.DB, rec *evaluation.Recommendation) (*Approvals, error) 
 	var members []struct{ UserID, OrganisationID string }
 	if err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
 		Where("m.role = ? AND m.organisation_id IN ? AND u.disabled_at IS NULL AND m.user_id <> ?", string(authz.BoardMember), orgIDs, rec.RecommendedBy).
-		Select("m.user_id, m.organisation_id").Scan(&members).Error; err != nil {
+		Distinct("m.user_id, m.organisation_id").Order("m.user_id").Scan(&members).Error; err != nil {
 		return nil, fmt.Errorf("read board members: %w", err)
 	}
 	out := &Approvals{Recommendation: rec, Approved: len(buyers) > 0}
@@ -151,7 +164,7 @@ func approvals(tx *gorm.DB, rec *evaluation.Recommendation) (*Approvals, error) 
 		t := TrustApproval{Buyer: b}
 		for _, m := range members {
 			if m.OrganisationID == b.OrganisationID {
-				t.BoardMembers++
+				t.Members = append(t.Members, m.UserID)
 			}
 		}
 		for _, d := range decisions {
@@ -239,7 +252,7 @@ func (s *Service) Decide(ctx context.Context, actor audit.Actor, in DecisionInpu
 		if err != nil {
 			return err
 		}
-		if ok, err := hasRole(tx, actor.UserID, in.OrganisationID, authz.BoardMember); err != nil {
+		if ok, err := competition.HasRole(tx, actor.UserID, in.OrganisationID, authz.BoardMember); err != nil {
 			return err
 		} else if !ok {
 			return ErrForbidden
@@ -311,11 +324,8 @@ func decidable(tx *gorm.DB, c *competition.Competition, rec *evaluation.Recommen
 	case actor.UserID == rec.RecommendedBy:
 		v.Add(FieldDecision, "You recommended this award, so you cannot decide on it; another board member must")
 	}
-	for _, d := range t.Decisions {
-		if d.UserID == actor.UserID {
-			v.Add(FieldDecision, "You have already recorded your decision on this award for "+t.Buyer.Organisation.Name)
-			break
-		}
+	if t.Decided(actor.UserID) {
+		v.Add(FieldDecision, "You have already recorded your decision on this award for "+t.Buyer.Organisation.Name)
 	}
 	return v.Err()
 }

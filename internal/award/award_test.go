@@ -212,7 +212,7 @@ func TestRejectionAndQuorum(t *testing.T) {
 				t.Fatal(err)
 			}
 			a, _ := x.s.Approvals(ctx, x.c.ID)
-			if tr, _ := a.For(x.RJ7); tr.Approved || tr.Approvals != 1 || tr.BoardMembers != 1 {
+			if tr, _ := a.For(x.RJ7); tr.Approved || tr.Approvals != 1 || tr.BoardMembers() != 1 {
 				t.Fatalf("St George's with one of two approvals: %+v", tr)
 			}
 			if err := x.decide(t, x.david, x.RJ1, award.Reject, "The price for Guy's and St Thomas' exceeds the budget."); err != nil {

@@ -11,7 +11,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/evaluation"
 )
@@ -107,14 +106,8 @@ func (s *Service) remind(ctx context.Context, rec *evaluation.Recommendation) (i
 			return nil
 		}
 		for _, t := range a.Pending() {
-			var members []string
-			if err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
-				Where("m.role = ? AND m.organisation_id = ? AND u.disabled_at IS NULL AND m.user_id <> ?", string(authz.BoardMember), t.Buyer.OrganisationID, rec.RecommendedBy).
-				Distinct("m.user_id").Pluck("m.user_id", &members).Error; err != nil {
-				return fmt.Errorf("read board members: %w", err)
-			}
-			for _, u := range members {
-				if decided(t, u) {
+			for _, u := range t.Members {
+				if t.Decided(u) {
 					continue
 				}
 				for _, kind := range reminderDue(rec.ApprovalDue, now) {
@@ -145,15 +138,6 @@ func (s *Service) remind(ctx context.Context, rec *evaluation.Recommendation) (i
 		return 0, err
 	}
 	return sent, nil
-}
-
-func decided(t TrustApproval, userID string) bool {
-	for _, d := range t.Decisions {
-		if d.UserID == userID {
-			return true
-		}
-	}
-	return false
 }
 
 // RemindersArgs is the periodic job that sends approval reminders.

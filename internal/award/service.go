@@ -69,13 +69,6 @@ var (
 // now is the clock's time as the databases store it.
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Microsecond) }
 
-// hasRole reports whether the user (enabled) holds role in the
-// organisation, from the stored memberships: the domain's own check,
-// beside casbin's in the web layer.
-func hasRole(tx *gorm.DB, userID, orgID string, role authz.Role) (bool, error) {
-	return competition.HasRole(tx, userID, orgID, role)
-}
-
 // lockCompetition serialises award changes to one competition for the
 // transaction and reads it.
 func (s *Service) lockCompetition(tx *gorm.DB, id string) (*competition.Competition, error) {
@@ -100,7 +93,7 @@ func (s *Service) asLead(tx *gorm.DB, actor audit.Actor, competitionID string) (
 	if err != nil {
 		return nil, err
 	}
-	ok, err := hasRole(tx, actor.UserID, c.LeadOrgID, authz.TrustLead)
+	ok, err := competition.HasRole(tx, actor.UserID, c.LeadOrgID, authz.TrustLead)
 	if err != nil {
 		return nil, err
 	}
@@ -114,16 +107,7 @@ func (s *Service) asLead(tx *gorm.DB, actor audit.Actor, competitionID string) (
 // its own transaction, after the refused one rolled back) and returns err;
 // other errors pass through unrecorded.
 func (s *Service) refused(ctx context.Context, actor audit.Actor, action, competitionID string, err error) error {
-	if !errors.Is(err, ErrForbidden) {
-		return err
-	}
-	if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-		Action: action, ObjectType: "competition", ObjectID: competitionID, Outcome: audit.Denied,
-		Detail: map[string]any{"reason": err.Error()},
-	}); aerr != nil {
-		return errors.Join(err, aerr)
-	}
-	return err
+	return s.Audit.Refused(ctx, s.DB, actor, action, "competition", competitionID, err, ErrForbidden)
 }
 
 func (s *Service) appendAudit(tx *gorm.DB, actor audit.Actor, action, competitionID string, detail map[string]any) error {

@@ -164,16 +164,7 @@ func (s *Service) refused(ctx context.Context, actor audit.Actor, action, object
 
 // refusedOn is refused for an object other than a competition.
 func (s *Service) refusedOn(ctx context.Context, actor audit.Actor, action, objectType, objectID string, err error) error {
-	if !errors.Is(err, ErrForbidden) {
-		return err
-	}
-	if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-		Action: action, ObjectType: objectType, ObjectID: objectID, Outcome: audit.Denied,
-		Detail: map[string]any{"reason": err.Error()},
-	}); aerr != nil {
-		return errors.Join(err, aerr)
-	}
-	return err
+	return s.Audit.Refused(ctx, s.DB, actor, action, objectType, objectID, err, ErrForbidden)
 }
 
 // appendAudit writes the audit entry of a change to a competition.

@@ -150,16 +150,7 @@ func (s *Service) appendAudit(tx *gorm.DB, actor audit.Actor, action, contractID
 // transaction of its own, after the refused one has rolled back) and
 // returns err; other errors pass through unrecorded.
 func (s *Service) refused(ctx context.Context, actor audit.Actor, action, contractID string, err error) error {
-	if !errors.Is(err, ErrForbidden) {
-		return err
-	}
-	if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-		Action: action, ObjectType: "contract", ObjectID: contractID, Outcome: audit.Denied,
-		Detail: map[string]any{"reason": err.Error()},
-	}); aerr != nil {
-		return errors.Join(err, aerr)
-	}
-	return err
+	return s.Audit.Refused(ctx, s.DB, actor, action, "contract", contractID, err, ErrForbidden)
 }
 
 // changeable refuses a change to the terms of a contract that has ended:

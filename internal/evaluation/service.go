@@ -96,16 +96,7 @@ func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Mic
 // in a transaction of its own after the refused one has rolled back, and
 // returns err; other errors pass through unrecorded.
 func (s *Service) refused(ctx context.Context, actor audit.Actor, action, objectType, objectID string, err error) error {
-	if !errors.Is(err, competition.ErrForbidden) && !errors.Is(err, ErrScoresHidden) {
-		return err
-	}
-	if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-		Action: action, ObjectType: objectType, ObjectID: objectID, Outcome: audit.Denied,
-		Detail: map[string]any{"reason": err.Error()},
-	}); aerr != nil {
-		return errors.Join(err, aerr)
-	}
-	return err
+	return s.Audit.Refused(ctx, s.DB, actor, action, objectType, objectID, err, competition.ErrForbidden, ErrScoresHidden)
 }
 
 // Rules are the evaluation settings and milestones stored on the

@@ -83,16 +83,7 @@ func assigned(tx *gorm.DB, f *Framework, userID string, now time.Time) (bool, er
 // transaction of its own, after the refused one has rolled back) and
 // returns err; other errors pass through unrecorded.
 func (s *Service) refused(ctx context.Context, actor audit.Actor, action, objectType, objectID string, err error) error {
-	if !errors.Is(err, ErrForbidden) {
-		return err
-	}
-	if aerr := s.Audit.Record(ctx, s.DB, actor, audit.Event{
-		Action: action, ObjectType: objectType, ObjectID: objectID, Outcome: audit.Denied,
-		Detail: map[string]any{"reason": err.Error()},
-	}); aerr != nil {
-		return errors.Join(err, aerr)
-	}
-	return err
+	return s.Audit.Refused(ctx, s.DB, actor, action, objectType, objectID, err, ErrForbidden)
 }
 
 // lockAsLead is the start of every change only the consortium lead may

@@ -95,11 +95,7 @@ func (s *Server) loadAward(c echo.Context) (*awardView, error) {
 	if a != nil {
 		if t, ok := a.For(who.OrgID); ok && v.Award == nil && !a.Rejected && who.UserID != a.Recommendation.RecommendedBy &&
 			s.may(c, &t.Buyer.Organisation, "award", "decide") {
-			decided := false
-			for _, d := range t.Decisions {
-				decided = decided || d.UserID == who.UserID
-			}
-			if !decided {
+			if !t.Decided(who.UserID) {
 				v.MayDecide, v.Trust = true, &t
 				if v.Minutes, err = s.Docs.List(ctx, who.OrgID, "library", ""); err != nil {
 					return nil, err
