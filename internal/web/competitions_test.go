@@ -429,7 +429,8 @@ func TestCompetitionJourney(t *testing.T) {
 				}
 			}
 		}
-		second := publishedCompetition(t, h, aisha, lot.ID, "SWL-EPR-2027-02", ben)
+		secondComp, _ := biddingCompetition(t, h, aisha, lot.ID, ben)
+		second := secondComp.ID
 		if err := h.App.Competition.AddDocument(ctx, aisha, second, doc.ID, "Specification"); err != nil {
 			t.Fatal(err)
 		}
@@ -461,45 +462,4 @@ func mustCompetitionReqs(t *testing.T, h *apptest.Harness, id string) []competit
 		t.Fatal(err)
 	}
 	return reqs
-}
-
-// publishedCompetition sets up and publishes, through the domain, a
-// competition led by the actor's trust with the lot's requirements (the
-// scored one weighted 100), one price item and evaluator on the panel.
-func publishedCompetition(t *testing.T, h *apptest.Harness, lead audit.Actor, lotID, reference, evaluator string) string {
-	t.Helper()
-	ctx := context.Background()
-	s := h.App.Competition
-	now := h.Clock.Now()
-	c, err := s.CreateCompetition(ctx, lead, lotID, lead.OrgID, competition.CompetitionInput{
-		Reference: reference, Title: "Second call-off", QualityWeight: 70, PriceWeight: 30,
-		Timeline: competition.Timeline{
-			QuestionDeadline: now.AddDate(0, 0, 7), SubmissionDeadline: now.AddDate(0, 0, 21),
-			EvaluationEnd: now.AddDate(0, 0, 35), PlannedAward: now.AddDate(0, 0, 42),
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reqs, err := s.CopyLotRequirements(ctx, lead, c.ID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range reqs {
-		if r.Weighted() {
-			if err := s.UpdateRequirement(ctx, lead, competition.RequirementEdit{RequirementID: r.ID, Text: r.Text, Weight: 100, Version: r.Version}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if _, err := s.AddPriceItem(ctx, lead, c.ID, competition.PriceItemInput{OrganisationID: lead.OrgID, Name: "Licences", Unit: "licence", Quantity: 100}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AssignPanel(ctx, lead, c.ID, []string{evaluator}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Publish(ctx, lead, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	return c.ID
 }
