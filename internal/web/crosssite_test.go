@@ -10,6 +10,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app/apptest"
 	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 // postFrom sends form to u with the page's CSRF token as a browser at the
@@ -69,6 +70,44 @@ func TestCrossSiteSubmitAndWithdrawRefused(t *testing.T) {
 		}
 		if n, _ := h.App.Sealed.Count(ctx, box); n != 1 {
 			t.Fatalf("after a cross-site withdrawal %d applications are in, want 1", n)
+		}
+	})
+}
+
+// TestCrossSiteBoardApprovalRefused (SECURITY.md scenario 11): a
+// cross-site or same-site POST approving an award is refused even with a
+// valid token, and records nothing; the same POST from the portal goes
+// through.
+func TestCrossSiteBoardApprovalRefused(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, h *apptest.Harness) {
+		ctx := context.Background()
+		aisha := h.Actor(t, "demo-trust-lead", orgs.KindTrust, "RJ7")
+		ben := h.Actor(t, "demo-evaluator", orgs.KindTrust, "RJ7")
+		comp, _ := recommendedCompetition(t, h, aisha, ben)
+		page := "/competitions/" + comp.ID + "/award"
+		b := h.Browser(t)
+		b.SignInAs("demo-board-member")
+		approvals := func() int {
+			a, err := h.App.Award.Approvals(ctx, comp.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr, _ := a.For(aisha.OrgID)
+			return tr.Approvals
+		}
+		for _, site := range []string{"cross-site", "same-site"} {
+			if st := postFrom(t, b, h, page, page+"/decision", site, url.Values{"decision": {"approve"}}); st != http.StatusForbidden {
+				t.Fatalf("%s approval: status %d, want 403", site, st)
+			}
+		}
+		if n := approvals(); n != 0 {
+			t.Fatalf("cross-site approvals recorded %d decisions", n)
+		}
+		if st := postFrom(t, b, h, page, page+"/decision", "same-origin", url.Values{"decision": {"approve"}}); st != http.StatusSeeOther {
+			t.Fatalf("same-origin approval: status %d", st)
+		}
+		if n := approvals(); n != 1 {
+			t.Fatalf("%d approvals after the portal's own POST, want 1", n)
 		}
 	})
 }
