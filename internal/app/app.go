@@ -32,6 +32,8 @@ import (
 	"github.com/nhsprocure/portal/internal/devidp"
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/evaluation"
+	"github.com/nhsprocure/portal/internal/exit"
+	"github.com/nhsprocure/portal/internal/ocds"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
@@ -91,6 +93,11 @@ type App struct {
 	// Contracts keeps the contracts made from confirmed awards, one per
 	// buying trust.
 	Contracts *contracts.Service
+	// Exit tracks the national contracts' deployments, exit plans and
+	// their red/amber/green ratings.
+	Exit *exit.Service
+	// OCDS publishes the procedures as open data.
+	OCDS *ocds.Publisher
 	// Award runs board approval, the award decision, standstill and
 	// confirmation.
 	Award *award.Service
@@ -165,10 +172,16 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	// what it needs exists.
 	a.Award = &award.Service{}
 	river.AddWorker(workers, &award.RemindersWorker{S: a.Award})
+	// Contracts nearing their end are notified, and the exit tracker's
+	// weekly snapshot taken, by jobs every hour.
+	a.Contracts = &contracts.Service{}
+	river.AddWorker(workers, &contracts.ExpiryWorker{S: a.Contracts})
+	a.Exit = &exit.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
+	river.AddWorker(workers, &exit.SnapshotWorker{S: a.Exit})
 	a.Jobs, err = jobs.New(ctx, jobs.Config{
 		DB: db, DatabaseURL: cfg.DatabaseURL, Workers: workers, Logger: opt.Logger,
 		PollInterval: opt.JobPollInterval, RetryPolicy: opt.JobRetryPolicy,
-		PeriodicJobs: []*river.PeriodicJob{framework.TransitionsJob(0), award.RemindersJob(0)},
+		PeriodicJobs: []*river.PeriodicJob{framework.TransitionsJob(0), award.RemindersJob(0), contracts.ExpiryJob(0), exit.SnapshotJob(0)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
@@ -180,7 +193,8 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Competition = &competition.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Frameworks: a.Framework, Sealed: a.Sealed,
 		Notify: a.Notify, MinimumPeriod: cfg.MinBidPeriod}
 	a.Evaluation = &evaluation.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition, AwardSent: award.DecisionSent}
-	a.Contracts = &contracts.Service{DB: db, Audit: a.Audit, Clock: opt.Clock}
+	*a.Contracts = contracts.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Notify: a.Notify, Replacements: exit.Replacements{S: a.Exit}}
+	a.OCDS = &ocds.Publisher{DB: db, Clock: opt.Clock, Prefix: cfg.OCIDPrefix, BaseURL: cfg.BaseURL}
 	*a.Award = award.Service{DB: db, Audit: a.Audit, Clock: opt.Clock, Competitions: a.Competition, Evaluation: a.Evaluation,
 		Contracts: a.Contracts, Notify: a.Notify}
 	a.Orgs.Notify = a.Notify
@@ -202,6 +216,7 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 	a.Server, err = web.New(web.Deps{
 		Config: a.Config, DB: db, Audit: a.Audit, Authz: a.Authz, Orgs: a.Orgs, Docs: a.Docs, Catalogue: a.Catalogue, Framework: a.Framework, Auth: a.Auth, Sessions: sessions,
 		Jobs: a.Jobs, Notify: a.Notify, Clarify: a.Clarify, Sealed: a.Sealed, Competition: a.Competition, Award: a.Award, Contracts: a.Contracts, Evaluation: a.Evaluation,
+		Exit: a.Exit, OCDS: a.OCDS,
 		Clock: opt.Clock, Log: opt.Logger, Views: portal.Views(), Static: portal.Static(), DevIdP: devHandler,
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,11 @@ type Config struct {
 	// MinBidPeriod is the shortest time from publishing a mini-competition
 	// to its submission deadline, per regime ("pcr2015", "pa2023").
 	MinBidPeriod map[string]time.Duration
+
+	// OCIDPrefix begins every Open Contracting ID the portal publishes
+	// ("ocds-abc123"): the prefix the Open Contracting Partnership
+	// registers for a publisher.
+	OCIDPrefix string
 
 	Providers []Provider
 }
@@ -120,6 +126,7 @@ var Vars = []Var{
 	{"PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>", false, "Sender of the portal's email."},
 	{"PORTAL_MIN_BID_DAYS_PCR2015", "10", false, "Fewest whole days from publishing a mini-competition under the Public Contracts Regulations 2015 to its submission deadline."},
 	{"PORTAL_MIN_BID_DAYS_PA2023", "10", false, "Fewest whole days from publishing a mini-competition under the Procurement Act 2023 to its submission deadline."},
+	{"PORTAL_OCID_PREFIX", "ocds-nhspp1", false, "Prefix of the Open Contracting IDs in the portal's open data (OCDS): `ocds-` and the six letters or digits registered for the publisher."},
 	{"PORTAL_OIDC_PROVIDERS", "", false, "Comma-separated IDs of external OpenID Providers, e.g. `cis2,suppliers`; each is configured by the PORTAL_OIDC_<ID>_* variables below."},
 }
 
@@ -167,6 +174,10 @@ func Load(getenv func(string) string) (Config, error) {
 		"pa2023":  r.days("PORTAL_MIN_BID_DAYS_PA2023", 10),
 	}
 	r.url("PORTAL_BASE_URL", c.BaseURL)
+	c.OCIDPrefix = r.str("PORTAL_OCID_PREFIX", "ocds-nhspp1")
+	if !ocidPrefix.MatchString(c.OCIDPrefix) {
+		r.fail("PORTAL_OCID_PREFIX", "must be an OCID prefix: \"ocds-\" and the six letters or digits registered for the publisher, such as ocds-abc123")
+	}
 	seen := map[string]bool{}
 	for _, id := range r.list("PORTAL_OIDC_PROVIDERS", nil) {
 		if seen[strings.ToLower(id)] {
@@ -204,6 +215,9 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(r.errs...)
 }
 
+// ocidPrefix is what a registered OCID prefix looks like.
+var ocidPrefix = regexp.MustCompile(`^ocds-[a-z0-9]{6}$`)
+
 // FromEnvironment loads the configuration from the process environment.
 func FromEnvironment() (Config, error) { return Load(os.Getenv) }
 
@@ -225,7 +239,7 @@ func (c Config) Masked() []any {
 		"master_key_file", c.MasterKeyFile, "documents_dir", c.DocumentsDir,
 		"upload_max", c.UploadMax, "org_quota", c.OrgQuota,
 		"smtp", maskURL(c.SMTPURL), "mail_from", c.MailFrom,
-		"min_bid_period", fmt.Sprint(c.MinBidPeriod),
+		"min_bid_period", fmt.Sprint(c.MinBidPeriod), "ocid_prefix", c.OCIDPrefix,
 	}
 	for _, p := range c.Providers {
 		out = append(out, "provider_"+p.ID, fmt.Sprintf("issuer=%s client_id=%s client_secret=%s role_source=%s",

@@ -524,3 +524,22 @@ func TestMinimumBidPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestOCIDPrefix: the OCID prefix defaults to the development one and a
+// malformed one stops start-up naming its variable.
+func TestOCIDPrefix(t *testing.T) {
+	c, err := config.Load(envOf(nil))
+	if err != nil || c.OCIDPrefix != "ocds-nhspp1" {
+		t.Fatalf("default prefix %q (err %v)", c.OCIDPrefix, err)
+	}
+	c, err = config.Load(envOf(map[string]string{"PORTAL_OCID_PREFIX": "ocds-abc123"}))
+	if err != nil || c.OCIDPrefix != "ocds-abc123" {
+		t.Fatalf("prefix %q (err %v)", c.OCIDPrefix, err)
+	}
+	for _, bad := range []string{"abc123", "ocds-", "ocds-ABC123", "ocds-abc1234"} {
+		_, err := config.Load(envOf(map[string]string{"PORTAL_OCID_PREFIX": bad}))
+		if err == nil || !strings.Contains(err.Error(), "PORTAL_OCID_PREFIX") {
+			t.Errorf("prefix %q: err %v, want one naming PORTAL_OCID_PREFIX", bad, err)
+		}
+	}
+}

@@ -28,7 +28,11 @@ type DetailsInput struct {
 	SignedAt            *time.Time
 	NationalContractRef string
 	DeploymentsNote     string
-	Version             int
+	// DeploymentIDs are the national deployments the contract replaces,
+	// all of them (see Service.Replacements); ignored without an exit
+	// tracker.
+	DeploymentIDs []string
+	Version       int
 }
 
 func (in *DetailsInput) normalise() {
@@ -113,7 +117,15 @@ func (s *Service) Update(ctx context.Context, actor audit.Actor, id string, in D
 		if err := s.save(tx, c, in.Version, set); err != nil {
 			return err
 		}
-		return s.appendAudit(tx, actor, action, c.ID, map[string]any{"reference": c.Reference, "changes": changed})
+		if err := s.appendAudit(tx, actor, action, c.ID, map[string]any{"reference": c.Reference, "changes": changed}); err != nil {
+			return err
+		}
+		if s.Replacements == nil {
+			return nil
+		}
+		c.ValuePence, c.StartDate, c.EndDate, c.SignedAt = in.ValuePence, in.Start, in.End, in.SignedAt
+		c.NationalContractRef, c.DeploymentsNote = ref, in.DeploymentsNote
+		return s.Replacements.Replace(tx, actor, *c, in.DeploymentIDs)
 	})
 }
 
@@ -137,7 +149,14 @@ func (s *Service) Sign(ctx context.Context, actor audit.Actor, id string, signed
 		if err := s.save(tx, c, version, map[string]any{"signed_at": day}); err != nil {
 			return err
 		}
-		return s.appendAudit(tx, actor, action, c.ID, map[string]any{"reference": c.Reference, "signed_at": dateValue(day)})
+		if err := s.appendAudit(tx, actor, action, c.ID, map[string]any{"reference": c.Reference, "signed_at": dateValue(day)}); err != nil {
+			return err
+		}
+		if s.Replacements == nil {
+			return nil
+		}
+		c.SignedAt = &day
+		return s.Replacements.Refresh(tx, actor, *c)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/competition"
+	"github.com/nhsprocure/portal/internal/notify"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -24,6 +25,25 @@ type Service struct {
 	DB    *store.DB
 	Audit *audit.Log
 	Clock clock.Clock
+	// Notify tells trusts of contracts nearing their end (nil: nobody is
+	// told).
+	Notify *notify.Notifier
+	// Replacements links contracts to the national deployments they
+	// replace (nil: no exit tracker).
+	Replacements Replacements
+}
+
+// Replacements is the exit tracker as the contracts see it: told, inside
+// a contract's transaction, which deployments the contract replaces, so
+// their exit plans follow the contract.
+type Replacements interface {
+	// Replace records that c replaces exactly the deployments ids (of c's
+	// buying trust; a validate error otherwise).
+	Replace(tx *gorm.DB, actor audit.Actor, c Contract, ids []string) error
+	// Refresh brings the deployments c replaces up to date with c.
+	Refresh(tx *gorm.DB, actor audit.Actor, c Contract) error
+	// Replaced lists the ids of the deployments contractID replaces.
+	Replaced(db *gorm.DB, contractID string) ([]string, error)
 }
 
 // ErrForbidden: the actor is not a trust lead of the contract's buying

@@ -13,8 +13,19 @@ func wrap(s *Server, h handler) echo.HandlerFunc {
 	return func(c echo.Context) error { return h(s, c) }
 }
 
+// adders declare routes: pub for anyone, signedIn for anyone signed in
+// (objectLevel when the handler checks the stored record), perm for a
+// permission, upload for a streaming multipart upload needing one.
+type adders struct {
+	pub      func(method, path string, h handler)
+	signedIn func(method, path string, objectLevel bool, h handler)
+	perm     func(method, path, obj, act string, h handler)
+	upload   func(path, obj, act string, h handler)
+}
+
 // addRoutes declares every page and action with the permission it needs, in
-// one place, so the role-by-route test can walk them all.
+// one place (and the files it calls on), so the role-by-route test can walk
+// them all.
 func (s *Server) addRoutes() {
 	pub := func(method, path string, h handler) {
 		s.routes = append(s.routes, Route{Method: method, Path: path, Public: true, handler: wrap(s, h)})
@@ -28,6 +39,7 @@ func (s *Server) addRoutes() {
 	upload := func(path, obj, act string, h handler) {
 		s.routes = append(s.routes, Route{Method: http.MethodPost, Path: path, Object: obj, Action: act, Upload: true, handler: wrap(s, h)})
 	}
+	add := adders{pub: pub, signedIn: signedIn, perm: perm, upload: upload}
 	get, post := http.MethodGet, http.MethodPost
 
 	pub(get, "/", (*Server).home)
@@ -246,4 +258,12 @@ func (s *Server) addRoutes() {
 	signedIn(post, "/contracts/:id/terminate", true, (*Server).contractTerminate)
 	signedIn(post, "/contracts/:id/documents", true, (*Server).contractAttach)
 	signedIn(post, "/contracts/:id/documents/:doc/remove", true, (*Server).contractDetach)
+
+	// The national contract exit tracker and its dashboards.
+	s.exitRoutes(add)
+	// The contract register.
+	s.registerRoutes(add)
+	// Public pages and open data (OCDS), without signing in.
+	s.publicRoutes(add)
+	s.openDataRoutes(add)
 }

@@ -28,6 +28,8 @@ import (
 	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/documents"
 	"github.com/nhsprocure/portal/internal/evaluation"
+	"github.com/nhsprocure/portal/internal/exit"
+	"github.com/nhsprocure/portal/internal/ocds"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/notify"
@@ -72,6 +74,11 @@ type Deps struct {
 	Evaluation *evaluation.Service
 	// Contracts keeps the contracts made from confirmed awards.
 	Contracts *contracts.Service
+	// Exit tracks the national contracts' deployments, exit plans and
+	// their red/amber/green ratings.
+	Exit *exit.Service
+	// OCDS publishes the procedures as open data.
+	OCDS *ocds.Publisher
 }
 
 // Server is the portal's web server.

@@ -1,0 +1,4 @@
+package web
+
+// openDataRoutes declares the open data (OCDS) endpoints.
+func (s *Server) openDataRoutes(add adders) {}

@@ -1,0 +1,4 @@
+package web
+
+// registerRoutes declares the contract register's pages.
+func (s *Server) registerRoutes(add adders) {}
