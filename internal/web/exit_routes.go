@@ -1,4 +1,6 @@
 package web
 
 // exitRoutes declares the exit tracker's pages and actions.
-func (s *Server) exitRoutes(add adders) {}
+func (s *Server) exitRoutes(add adders) {
+	s.exitAdminRoutes(add)
+}

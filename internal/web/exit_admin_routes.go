@@ -1,0 +1,5 @@
+package web
+
+// exitAdminRoutes declares the exit tracker's administration: national
+// contracts, the import of deployments and the rating rules.
+func (s *Server) exitAdminRoutes(add adders) {}
