@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
@@ -69,8 +70,8 @@ func (s *Service) refused(ctx context.Context, actor audit.Actor, action, objTyp
 
 // ruleRow is one row of exit_rules.
 type ruleRow struct {
-	Kind      string
-	Name      string
+	Kind      string `gorm:"primaryKey"`
+	Name      string `gorm:"primaryKey"`
 	Months    int
 	UpdatedBy string
 	UpdatedAt time.Time
@@ -130,7 +131,7 @@ func (s *Service) SaveRules(ctx context.Context, actor audit.Actor, r Rules) err
 		now := s.now()
 		for k, m := range r.rows() {
 			row := ruleRow{Kind: k[0], Name: k[1], Months: m, UpdatedBy: actor.UserID, UpdatedAt: now}
-			if err := tx.Save(&row).Error; err != nil {
+			if err := tx.Clauses(clause.OnConflict{UpdateAll: true}).Create(&row).Error; err != nil {
 				return fmt.Errorf("save rating rule: %w", err)
 			}
 		}
