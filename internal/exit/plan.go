@@ -102,6 +102,16 @@ func (in PlanInput) check(today time.Time, add func(field, message string)) {
 	checkMilestones(in.Milestones, today, add)
 }
 
+// CheckPlan finds what is wrong with a plan on its own, without saving
+// anything: for a form that has found problems of its own (a date that is
+// not a date) to show every problem at once.
+func (s *Service) CheckPlan(in PlanInput) *validate.Errors {
+	in.normalise()
+	var v validate.Errors
+	in.check(Day(s.Clock.Now()), v.Add)
+	return &v
+}
+
 // UpdatePlan records a deployment's exit plan: the path, the linked
 // competition, the milestones' planned and actual dates and notes. Only a
 // trust lead of the deployment's trust may. Milestones must be in order

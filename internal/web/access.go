@@ -228,6 +228,9 @@ var flashes = map[string]string{
 	"contract-document-added":   "Document added to the contract",
 	"contract-document-removed": "Document removed from the contract",
 
+	// The exit tracker.
+	"plan-saved": "Exit plan saved",
+
 	// Evaluation of mini-competitions.
 	"evaluation-formula-saved":   "Price formula saved",
 	"evaluation-tie-break-saved": "Tie-break rule saved",

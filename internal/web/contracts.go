@@ -11,7 +11,9 @@ import (
 
 	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/framework"
+	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -42,6 +44,21 @@ type contractView struct {
 	State    string
 	CanWrite bool
 	Library  []documents.Document
+	// Replaces are the national deployments the contract replaces;
+	// Deployments, for those who may write, every deployment of the
+	// buying trust, to choose from.
+	Replaces    []exit.Deployment
+	Deployments []exit.Deployment
+}
+
+// Replacing reports whether the contract replaces deployment id.
+func (v *contractView) Replacing(id string) bool {
+	for _, d := range v.Replaces {
+		if d.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // StateLabel is the contract's state in words.
@@ -65,7 +82,17 @@ func (s *Server) loadContract(c echo.Context) (*contractView, error) {
 		return nil, errNotFound
 	}
 	v := &contractView{K: k, State: k.State(s.Clock.Now()), CanWrite: s.may(c, &k.Organisation, "contract", "write")}
+	trust, err := s.Exit.Deployments(ctx, exit.Scope{Kind: orgs.KindTrust, OrgID: k.OrganisationID})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range trust {
+		if d.ContractID != nil && *d.ContractID == k.ID {
+			v.Replaces = append(v.Replaces, d)
+		}
+	}
 	if v.CanWrite {
+		v.Deployments = trust
 		if v.Library, err = s.Docs.List(ctx, k.OrganisationID, "library", ""); err != nil {
 			return nil, err
 		}
@@ -86,6 +113,9 @@ func (s *Server) renderContract(c echo.Context, status int, v *contractView, for
 	p := s.formPage(c, v.K.Name(), formErr)
 	if formErr == nil {
 		p.Form = contractForm(v.K)
+		for _, d := range v.Replaces {
+			p.Form[exit.FieldDeployments] = append(p.Form[exit.FieldDeployments], d.ID)
+		}
 	}
 	p.BackURL = "/contracts"
 	p.Data = v
@@ -179,7 +209,7 @@ func (s *Server) contractSave(c echo.Context) error {
 		in := contracts.DetailsInput{ValuePence: pence, Start: dates[contracts.FieldStart], End: dates[contracts.FieldEnd],
 			ExtensionOptions: form.Get(contracts.FieldExtensionOptions), MaxExtensionMonths: months,
 			NationalContractRef: form.Get(contracts.FieldNationalContract), DeploymentsNote: form.Get(contracts.FieldDeploymentsNote),
-			Version: formInt(form, "version")}
+			DeploymentIDs: form[exit.FieldDeployments], Version: formInt(form, "version")}
 		if signed := dates[contracts.FieldSignedAt]; !signed.IsZero() {
 			in.SignedAt = &signed
 		}

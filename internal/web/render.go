@@ -16,6 +16,7 @@ import (
 	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/catalogue"
 	"github.com/nhsprocure/portal/internal/contracts"
+	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/uktime"
@@ -67,7 +68,25 @@ var funcs = template.FuncMap{
 		}
 		return framework.Pounds(*p)
 	},
-	"money":        framework.Pounds,
+	"money":       framework.Pounds,
+	"ratingLabel": exit.RatingLabel,
+	"ratings":     func() []string { return exit.Ratings },
+	"systemTypes": func() []string { return exit.SystemTypes },
+	"exitPaths":   func() []string { return exit.Paths },
+	"regions":     func() []struct{ Code, Name string } { return orgs.Regions },
+	"systemLabel": exit.SystemLabel,
+	"pathLabel":   exit.PathLabel,
+	"stageLabel":  exit.StageLabel,
+	// ratingTag is the NHS.UK tag colour of a rating.
+	"ratingTag": func(r string) string {
+		switch r {
+		case exit.Red:
+			return "nhsuk-tag--red"
+		case exit.Amber:
+			return "nhsuk-tag--yellow"
+		}
+		return "nhsuk-tag--green"
+	},
 	"sectionLabel": sectionLabel,
 	"poundsInput": func(p *int64) string {
 		if p == nil {

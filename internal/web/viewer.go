@@ -127,6 +127,17 @@ func (p *Page) Value(field string) string {
 	return p.Form.Get(field)
 }
 
+// Checked reports whether a multi-valued form field (checkboxes) holds
+// value, so a form shown again keeps what the person ticked.
+func (p *Page) Checked(field, value string) bool {
+	for _, v := range p.Form[field] {
+		if v == value {
+			return true
+		}
+	}
+	return false
+}
+
 // HasErrors reports whether the page shows an error summary.
 func (p *Page) HasErrors() bool { return p.Errors != nil && len(p.Errors.List) > 0 }
 

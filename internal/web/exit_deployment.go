@@ -1,0 +1,176 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/exit"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/uktime"
+	"github.com/nhsprocure/portal/internal/validate"
+)
+
+// A deployment's page: its rating and the reason, the exit plan with its
+// milestones, the rating's history, and for the trust's trust leads the
+// form that keeps the plan. The exit service checks the role on the stored
+// trust again and audits refusals.
+
+// deploymentView is what a deployment's page shows.
+type deploymentView struct {
+	D          *exit.Deployment
+	Assessment exit.Assessment
+	History    []exit.HistoryEntry
+	CanWrite   bool
+	// Competitions are the trust's mini-competitions a plan may link to
+	// (for those who may write).
+	Competitions []exit.CompetitionChoice
+	Milestones   []milestoneRow
+	// ContractURL and CompetitionURL link what replaces the deployment,
+	// when the viewer may open them.
+	Paths []string
+}
+
+// milestoneRow is one milestone's planned and actual dates.
+type milestoneRow struct {
+	Kind, Label  string
+	Plan, Actual *time.Time
+}
+
+func (s *Server) deploymentView(c echo.Context, d *exit.Deployment) (*deploymentView, error) {
+	ctx := c.Request().Context()
+	rules, err := s.Exit.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &deploymentView{D: d, Assessment: exit.Rate(*d, rules, s.Clock.Now()), CanWrite: s.may(c, &d.Organisation, "exit", "write"), Paths: exit.Paths}
+	if v.History, err = s.Exit.History(ctx, d.ID); err != nil {
+		return nil, err
+	}
+	if v.CanWrite {
+		if v.Competitions, err = s.Exit.CompetitionChoices(ctx, d.OrganisationID); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range exit.MilestoneKinds {
+		plan, actual, _ := d.Dates(k)
+		v.Milestones = append(v.Milestones, milestoneRow{Kind: k, Label: exit.MilestoneLabel(k), Plan: *plan, Actual: *actual})
+	}
+	return v, nil
+}
+
+// deploymentPage shows a deployment.
+func (s *Server) deploymentPage(c echo.Context) error {
+	d, err := s.loadDeployment(c)
+	if err != nil {
+		return err
+	}
+	return s.renderDeployment(c, http.StatusOK, d, nil)
+}
+
+func (s *Server) renderDeployment(c echo.Context, status int, d *exit.Deployment, formErr error) error {
+	v, err := s.deploymentView(c, d)
+	if err != nil {
+		return err
+	}
+	p := s.formPage(c, d.Name()+", "+d.Organisation.Name, formErr)
+	if formErr == nil {
+		p.Form = planForm(d)
+	}
+	p.BackURL = "/exit"
+	p.Data = v
+	return s.render(c, status, "exit_deployment", p)
+}
+
+// planForm fills the plan form from the stored deployment.
+func planForm(d *exit.Deployment) map[string][]string {
+	f := map[string][]string{}
+	set := func(name, value string) { f[name] = []string{value} }
+	date := func(name string, t *time.Time) {
+		if t == nil {
+			return
+		}
+		u := t.In(uktime.Location)
+		set(name+"-day", strconv.Itoa(u.Day()))
+		set(name+"-month", strconv.Itoa(int(u.Month())))
+		set(name+"-year", strconv.Itoa(u.Year()))
+	}
+	set(exit.FieldPath, d.Path)
+	if d.CompetitionID != nil {
+		set(exit.FieldCompetition, *d.CompetitionID)
+	}
+	for _, k := range exit.MilestoneKinds {
+		plan, actual, _ := d.Dates(k)
+		date(exit.PlanField(k), *plan)
+		date(exit.ActualField(k), *actual)
+	}
+	set(exit.FieldNotes, d.Notes)
+	set("version", strconv.Itoa(d.Version))
+	return f
+}
+
+// deploymentSave records the exit plan.
+func (s *Server) deploymentSave(c echo.Context) error {
+	d, err := s.loadDeployment(c)
+	if err != nil {
+		return err
+	}
+	if !s.may(c, &d.Organisation, "exit", "write") {
+		s.auditDenied(c, "exit.write", "deployment", d.ID)
+		return errNotFound
+	}
+	form, _ := c.FormParams()
+	in := exit.PlanInput{Path: form.Get(exit.FieldPath), CompetitionID: form.Get(exit.FieldCompetition), Notes: form.Get(exit.FieldNotes), Version: formInt(form, "version")}
+	var errs validate.Errors
+	for _, k := range exit.MilestoneKinds {
+		plan, actual, _ := in.Dates(k)
+		for _, f := range []struct {
+			name string
+			to   **time.Time
+		}{{exit.PlanField(k), plan}, {exit.ActualField(k), actual}} {
+			t, ok := dateInput(form, f.name)
+			if !ok {
+				errs.Add(f.name, "Enter a real date, for example 31 3 2027, or leave it blank")
+				continue
+			}
+			if !t.IsZero() {
+				day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, uktime.Location)
+				*f.to = &day
+			}
+		}
+	}
+	if len(errs.List) > 0 {
+		for _, e := range s.Exit.CheckPlan(in).List {
+			if !errs.Has(e.Field) {
+				errs.Add(e.Field, e.Message)
+			}
+		}
+	}
+	err = errs.Err()
+	if err == nil {
+		err = s.Exit.UpdatePlan(c.Request().Context(), actor(c), d.ID, in)
+	}
+	status := http.StatusBadRequest
+	if errors.Is(err, store.ErrConflict) {
+		err = newErrors(exit.FieldPath, "The exit plan was changed by someone else while you were working. Nothing was overwritten: check the plan below and make your change again.")
+		status = http.StatusConflict
+	}
+	if _, ok := validate.As(err); ok {
+		fresh, lerr := s.Exit.Deployment(c.Request().Context(), d.ID)
+		if lerr != nil {
+			return lerr
+		}
+		return s.renderDeployment(c, status, fresh, err)
+	}
+	if errors.Is(err, exit.ErrNotTrustLead) {
+		return errNotFound
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "plan-saved")
+	return c.Redirect(http.StatusSeeOther, "/exit/deployments/"+d.ID)
+}
