@@ -20,6 +20,7 @@ import (
 	"github.com/nhsprocure/portal/internal/app"
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/clock"
+	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/config"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -105,6 +106,10 @@ func run(args []string) error {
 			return err
 		}
 		fmt.Printf("demo data: %d records created\n", n)
+		if n, err = exit.SeedDemo(ctx, db.DB, &audit.Log{Clock: clock.System{}}, clock.System{}.Now(), 1); err != nil {
+			return err
+		}
+		fmt.Printf("exit tracker demo data: %d deployments created\n", n)
 		return nil
 	case "audit":
 		if len(args) < 2 || args[1] != "verify" {

@@ -62,6 +62,9 @@ type Options struct {
 	// DevUsers, when set, replaces the development provider's user list
 	// (tests use it to hand out particular claims).
 	DevUsers func(ctx context.Context) ([]devidp.User, error)
+	// NoExitDemo leaves the exit tracker's demo deployments out of the demo
+	// data (tests that count deployments make their own).
+	NoExitDemo bool
 }
 
 // App is a wired portal.
@@ -149,6 +152,15 @@ func New(ctx context.Context, cfg config.Config, db *store.DB, opt Options) (*Ap
 		}
 		if n > 0 {
 			opt.Logger.Info("demo data loaded", "records", n)
+		}
+		if !opt.NoExitDemo {
+			n, err := exit.SeedDemo(ctx, db.DB, a.Audit, opt.Clock.Now(), 1)
+			if err != nil {
+				return nil, fmt.Errorf("load exit tracker demo data: %w", err)
+			}
+			if n > 0 {
+				opt.Logger.Info("exit tracker demo data loaded", "deployments", n)
+			}
 		}
 	}
 	if a.Authz, err = authz.New(ctx, db, portal.PolicyModel(), portal.PolicyRules(), opt.Logger); err != nil {

@@ -76,7 +76,7 @@ func NewOn(t testing.TB, kind store.Kind, dsn string, now time.Time, modify func
 		t.Fatal(err)
 	}
 	clk := clock.NewManual(now)
-	opt := app.Options{Clock: clk, JobPollInterval: 100 * time.Millisecond}
+	opt := app.Options{Clock: clk, JobPollInterval: 100 * time.Millisecond, NoExitDemo: true}
 	if modify != nil {
 		modify(&cfg, &opt)
 	}
