@@ -20,8 +20,8 @@ import (
 	"github.com/nhsprocure/portal/internal/app"
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/clock"
-	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/config"
+	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/jobs"
 	"github.com/nhsprocure/portal/internal/orgs"
 )
