@@ -184,6 +184,12 @@ var targets = []target{
 		Met: func(v float64) bool { return v == 0 }, Worse: func(a, b float64) bool { return a > b },
 	},
 	{
+		Bench: "BenchmarkExitDashboardNational", Unit: "p99-ms",
+		What: "National exit dashboard, p99 of 300 signed-in requests with every trust, 765 deployments and 5,000 contracts (PostgreSQL)", Need: "under 100 ms",
+		Met: func(v float64) bool { return v < 100 }, Worse: func(a, b float64) bool { return a > b },
+		Suffix: " ms", Context: []string{"p50-ms", "max-ms"},
+	},
+	{
 		Bench: "BenchmarkBidRush200", Unit: "lost", Info: true,
 		What: "Bids lost when 200 suppliers store a 1 MB document and submit through the services within 10 s (PostgreSQL, no HTTP)", Need: "0",
 		Met: func(v float64) bool { return v == 0 }, Worse: func(a, b float64) bool { return a > b },
@@ -359,7 +365,7 @@ func render(w io.Writer, r *run, commands []string, m machine) {
 	fmt.Fprintf(w, "| Date | %s |\n| Go | %s |\n| OS/arch | %s |\n| CPU | %s |\n| Logical CPUs | %d |\n| Temporary folder (where the store and dd wrote) | `%s` |\n\n",
 		m.Date, m.Go, m.OSArch, mdCell(m.CPU), m.Cores, m.TempDir)
 
-	fmt.Fprintf(w, "## Targets\n\nFrom the requirements: a 1 GiB upload stored with peak memory growth under 64 MiB, at no less than half the speed of `dd` writing the same bytes to the same disk, measured in the same run; and 200 suppliers bidding with a 1 MB document within the same 10 seconds with no bid lost and no server error, latency recorded. With several runs the worst counts.\n\n")
+	fmt.Fprintf(w, "## Targets\n\nFrom the requirements: a 1 GiB upload stored with peak memory growth under 64 MiB, at no less than half the speed of `dd` writing the same bytes to the same disk, measured in the same run; 200 suppliers bidding with a 1 MB document within the same 10 seconds with no bid lost and no server error, latency recorded; and the national exit dashboard answering with p99 under 100 ms on the national data set. With several runs the worst counts.\n\n")
 	fmt.Fprintf(w, "| Target | Required | Measured | Result |\n|---|---|---|---|\n")
 	for _, o := range check(r) {
 		what := o.What

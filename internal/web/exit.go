@@ -25,7 +25,7 @@ import (
 // deployments a filter picks, with their ratings' reasons, also as CSV.
 
 // exitPageSize is how many deployments the drill-down lists per page.
-const exitPageSize = 100
+const exitPageSize = 50
 
 // exitView is what the dashboard shows.
 type exitView struct {
