@@ -29,9 +29,9 @@ type deploymentView struct {
 	// (for those who may write).
 	Competitions []exit.CompetitionChoice
 	Milestones   []milestoneRow
-	// ContractURL and CompetitionURL link what replaces the deployment,
-	// when the viewer may open them.
+	// Paths are the exit paths the form offers.
 	Paths []string
+	now   time.Time
 }
 
 // milestoneRow is one milestone's planned and actual dates.
@@ -46,7 +46,7 @@ func (s *Server) deploymentView(c echo.Context, d *exit.Deployment) (*deployment
 	if err != nil {
 		return nil, err
 	}
-	v := &deploymentView{D: d, Assessment: exit.Rate(*d, rules, s.Clock.Now()), CanWrite: s.may(c, &d.Organisation, "exit", "write"), Paths: exit.Paths}
+	v := &deploymentView{D: d, Assessment: exit.Rate(*d, rules, s.Clock.Now()), CanWrite: s.may(c, &d.Organisation, "exit", "write"), Paths: exit.Paths, now: s.Clock.Now()}
 	if v.History, err = s.Exit.History(ctx, d.ID); err != nil {
 		return nil, err
 	}
@@ -173,4 +173,62 @@ func (s *Server) deploymentSave(c echo.Context) error {
 	}
 	s.flash(c, "plan-saved")
 	return c.Redirect(http.StatusSeeOther, "/exit/deployments/"+d.ID)
+}
+
+// planChart places the plan on a timeline: one row per milestone with its
+// planned date (a ring) and actual date (a dot), today and the national
+// contract's end as vertical lines. X runs from 260 to 960 in the SVG's
+// units between the earliest and latest date shown.
+type planChart struct {
+	Rows             []planChartRow
+	TodayX, EndX     int
+	FromText, ToText string
+	Height           int
+}
+
+type planChartRow struct {
+	Label              string
+	Y, TextY           int
+	PlanX, ActualX     int
+	HasPlan, HasActual bool
+}
+
+// Chart lays out the plan's timeline.
+func (v *deploymentView) Chart() planChart {
+	const left, right = 260, 960
+	today := exit.Day(v.now)
+	end := v.D.NationalContract.ExpiresOn
+	first, last := today, end
+	for _, m := range v.Milestones {
+		for _, t := range []*time.Time{m.Plan, m.Actual} {
+			if t == nil {
+				continue
+			}
+			if t.Before(first) {
+				first = *t
+			}
+			if t.After(last) {
+				last = *t
+			}
+		}
+	}
+	span := last.Sub(first)
+	x := func(t time.Time) int {
+		if span <= 0 {
+			return (left + right) / 2
+		}
+		return left + int(float64(t.Sub(first))/float64(span)*float64(right-left))
+	}
+	ch := planChart{TodayX: x(today), EndX: x(end), FromText: uktime.Date(first), ToText: uktime.Date(last), Height: 40 + 44*len(v.Milestones)}
+	for i, m := range v.Milestones {
+		r := planChartRow{Label: m.Label, Y: 30 + i*44, TextY: 36 + i*44}
+		if m.Plan != nil {
+			r.HasPlan, r.PlanX = true, x(*m.Plan)
+		}
+		if m.Actual != nil {
+			r.HasActual, r.ActualX = true, x(*m.Actual)
+		}
+		ch.Rows = append(ch.Rows, r)
+	}
+	return ch
 }
