@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/nhsprocure/portal/internal/csvcell"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -83,7 +85,7 @@ func writeCSV(reqs []Requirement, w io.Writer) error {
 	for _, r := range reqs {
 		row := cells(r)
 		for i := range row {
-			row[i] = escapeFormula(row[i])
+			row[i] = csvcell.Escape(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("write CSV: %w", err)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/nhsprocure/portal/internal/csvcell"
+
 	"github.com/xuri/excelize/v2"
 )
 
@@ -111,7 +113,7 @@ func readCSV(data []byte) (*table, error) {
 		last, _ := cr.FieldPos(len(rec) - 1)
 		endLine = last + strings.Count(rec[len(rec)-1], "\n")
 		for i, cell := range rec {
-			rec[i] = unescapeFormula(cell)
+			rec[i] = csvcell.Unescape(cell)
 		}
 		t.rows = append(t.rows, rec)
 		if len(t.rows) > 1 && !blank(rec) {
@@ -192,28 +194,6 @@ func blank(rec []string) bool {
 		}
 	}
 	return true
-}
-
-// formulaStart lists the characters that make a spreadsheet treat a CSV
-// cell as a formula.
-const formulaStart = "=+-@\t\r"
-
-// escapeFormula stops a cell being run as a formula when the exported CSV
-// is opened in a spreadsheet (CSV injection), by starting it with an
-// apostrophe as Excel itself does; unescapeFormula undoes it on import so
-// exported files re-import unchanged.
-func escapeFormula(s string) string {
-	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-func unescapeFormula(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
-		return s[1:]
-	}
-	return s
 }
 
 // windows1252 maps bytes 0x80 to 0x9F, where Windows-1252 differs from

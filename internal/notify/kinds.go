@@ -37,6 +37,7 @@ const (
 	KindAssessmentSummary     = "assessment_summary"
 	KindApprovalReminder      = "approval_reminder"
 	KindAwardUpdate           = "award_update"
+	KindContractExpiry        = "contract_expiry"
 )
 
 // Kinds lists every kind in the order the preferences page shows them:
@@ -101,6 +102,11 @@ var Kinds = []Kind{
 		Name: KindAwardUpdate, Label: "Award updates",
 		Description: "A board decided on an award you lead, or an award you take part in was confirmed.",
 		Data:        []string{"Procurement", "Update"},
+	},
+	{
+		Name: KindContractExpiry, Label: "Contracts nearing their end",
+		Description: "A contract of your trust ends within 18, 12 or 6 months, so it is time to plan its extension or replacement.",
+		Data:        []string{"Contract", "Trust", "Supplier", "LastDay", "Months"},
 	},
 	{
 		Name: KindRoleChanged, Label: "Role changes",

@@ -647,6 +647,7 @@ func TestEveryKindRenders(t *testing.T) {
 		"Winner": "Imaging Co Ltd", "Regime": "pa2023", "Own": "61.00 out of 100", "Winning": "78.50 out of 100",
 		"Criteria": []map[string]any{{"Name": "EPR-MED-001 Prescribing (weight 40)", "Own": "2 of 4", "Winner": "3 of 4"}},
 		"Trust":    "Barts Health NHS Trust", "Due": when, "Reminder": "Your board's decision is due soon.",
+		"Contract": "SWL-EPR-001-RJ7 Electronic patient record", "Supplier": "Meridian Health Systems Ltd", "LastDay": when, "Months": 6,
 	}
 	for _, k := range notify.Kinds {
 		data := map[string]any{}

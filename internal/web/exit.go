@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/nhsprocure/portal/internal/csvcell"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/nhsprocure/portal/internal/exit"
@@ -200,24 +202,12 @@ func (s *Server) exitCSV(c echo.Context) error {
 	w := csv.NewWriter(c.Response())
 	_ = w.Write([]string{"trust", "ods_code", "region", "national_contract", "expires_on", "system_type", "product", "path", "stage", "rating", "reason"})
 	for _, d := range v.Deployments {
-		_ = w.Write(safeCSV([]string{d.Organisation.Name, d.Organisation.ODS(), d.Organisation.RegionName(), d.NationalContract.Reference,
+		_ = w.Write(csvcell.EscapeAll([]string{d.Organisation.Name, d.Organisation.ODS(), d.Organisation.RegionName(), d.NationalContract.Reference,
 			d.NationalContract.ExpiresOn.In(uktime.Location).Format("2006-01-02"), exit.SystemLabel(d.SystemType), d.Product,
 			exit.PathLabel(d.Path), exit.StageLabel(d.Stage), d.Rating, d.Reason}))
 	}
 	w.Flush()
 	return w.Error()
-}
-
-// safeCSV stops a spreadsheet reading a cell as a formula: a value
-// starting with = + - @ or a tab is prefixed with an apostrophe (OWASP's
-// advice on CSV injection).
-func safeCSV(row []string) []string {
-	for i, v := range row {
-		if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
-			row[i] = "'" + v
-		}
-	}
-	return row
 }
 
 // loadDeployment reads the deployment in the URL for someone whose
