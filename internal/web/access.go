@@ -229,7 +229,11 @@ var flashes = map[string]string{
 	"contract-document-removed": "Document removed from the contract",
 
 	// The exit tracker.
-	"plan-saved": "Exit plan saved",
+	"plan-saved":                "Exit plan saved",
+	"national-contract-created": "National contract added",
+	"national-contract-saved":   "National contract saved",
+	"deployments-imported":      "Imported %d rows: %d new, %d updated, %d unchanged",
+	"exit-rules-saved":          "Rating rules saved: every rating is now worked out with them",
 
 	// Evaluation of mini-competitions.
 	"evaluation-formula-saved":   "Price formula saved",

@@ -233,11 +233,8 @@ func setMoment(f url.Values, name string, t time.Time) {
 	if t.IsZero() {
 		return
 	}
-	u := t.In(uktime.Location)
-	f.Set(name+"-day", strconv.Itoa(u.Day()))
-	f.Set(name+"-month", strconv.Itoa(int(u.Month())))
-	f.Set(name+"-year", strconv.Itoa(u.Year()))
-	f.Set(name+"-time", u.Format("15:04"))
+	setDateInput(f, name, &t)
+	f.Set(name+"-time", t.In(uktime.Location).Format("15:04"))
 }
 
 func yesNo(b bool) string {

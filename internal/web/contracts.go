@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
-	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 
@@ -123,15 +123,10 @@ func (s *Server) renderContract(c echo.Context, status int, v *contractView, for
 }
 
 // contractForm fills the details form from the stored contract.
-func contractForm(k *contracts.Contract) map[string][]string {
-	f := map[string][]string{}
+func contractForm(k *contracts.Contract) url.Values {
+	f := url.Values{}
 	set := func(name, value string) { f[name] = []string{value} }
-	date := func(name string, t time.Time) {
-		u := t.In(uktime.Location)
-		set(name+"-day", strconv.Itoa(u.Day()))
-		set(name+"-month", strconv.Itoa(int(u.Month())))
-		set(name+"-year", strconv.Itoa(u.Year()))
-	}
+	date := func(name string, t time.Time) { setDateInput(f, name, &t) }
 	set(contracts.FieldValue, strings.TrimPrefix(strings.ReplaceAll(framework.Pounds(k.ValuePence), ",", ""), "£"))
 	date(contracts.FieldStart, k.StartDate)
 	date(contracts.FieldEnd, k.EndDate)

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -86,18 +87,10 @@ func (s *Server) renderDeployment(c echo.Context, status int, d *exit.Deployment
 }
 
 // planForm fills the plan form from the stored deployment.
-func planForm(d *exit.Deployment) map[string][]string {
-	f := map[string][]string{}
+func planForm(d *exit.Deployment) url.Values {
+	f := url.Values{}
 	set := func(name, value string) { f[name] = []string{value} }
-	date := func(name string, t *time.Time) {
-		if t == nil {
-			return
-		}
-		u := t.In(uktime.Location)
-		set(name+"-day", strconv.Itoa(u.Day()))
-		set(name+"-month", strconv.Itoa(int(u.Month())))
-		set(name+"-year", strconv.Itoa(u.Year()))
-	}
+	date := func(name string, t *time.Time) { setDateInput(f, name, t) }
 	set(exit.FieldPath, d.Path)
 	if d.CompetitionID != nil {
 		set(exit.FieldCompetition, *d.CompetitionID)

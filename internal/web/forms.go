@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 
@@ -42,4 +43,16 @@ func dateInput(form url.Values, name string) (t time.Time, ok bool) {
 func formInt(form url.Values, name string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(form.Get(name)))
 	return n
+}
+
+// setDateInput fills an NHS.UK date input (name-day, name-month,
+// name-year) with t's UK date; nil leaves it blank.
+func setDateInput(form url.Values, name string, t *time.Time) {
+	if t == nil {
+		return
+	}
+	u := t.In(uktime.Location)
+	form.Set(name+"-day", strconv.Itoa(u.Day()))
+	form.Set(name+"-month", strconv.Itoa(int(u.Month())))
+	form.Set(name+"-year", strconv.Itoa(u.Year()))
 }

@@ -38,6 +38,13 @@ var expected = map[string][]authz.Role{
 	"competition.write": {authz.TrustLead},
 	// Contracts: which contract is checked on every object.
 	"contract.read": {authz.TrustLead, authz.BoardMember, authz.SupplierUser},
+	// The exit tracker: the scope comes from the acting organisation.
+	"exit.read":  {authz.PlatformAdmin, authz.NationalViewer, authz.ConsortiumLead, authz.TrustLead, authz.BoardMember},
+	"exit.admin": {authz.PlatformAdmin},
+	// The contract register: whose contracts comes from the acting
+	// organisation.
+	"register.read": {authz.PlatformAdmin, authz.Auditor, authz.NationalViewer, authz.ConsortiumLead, authz.TrustLead,
+		authz.BoardMember, authz.SupplierUser},
 }
 
 // ids are real records to put into route parameters.
