@@ -28,6 +28,8 @@ type registerView struct {
 	// Readable are the contracts whose own page the viewer may open (as
 	// the buying trust or the supplier); the others are listed only.
 	Readable map[string]bool
+	// Whose says whose contracts the register lists, in words.
+	Whose string
 }
 
 // registerTag is the NHS.UK tag a register row shows.
@@ -146,12 +148,25 @@ func (s *Server) registerPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := &registerView{Register: reg, Filter: f, Readable: map[string]bool{}}
+	v := &registerView{Register: reg, Filter: f, Readable: map[string]bool{}, Whose: registerWhose(scope, viewer(c).ActingOrg.Name)}
 	for _, r := range reg.Rows {
 		v.Readable[r.ID] = s.may(c, &r.Organisation, "contract", "read") || s.may(c, &r.Supplier, "contract", "read")
 	}
 	p.Data = v
 	return s.render(c, status, "register", p)
+}
+
+// registerWhose says whose contracts a scope covers.
+func registerWhose(sc contracts.Scope, name string) string {
+	switch {
+	case sc.All:
+		return "Every contract in the portal"
+	case sc.ConsortiumID != "":
+		return "The contracts of " + name + "'s member trusts"
+	case sc.SupplierID != "":
+		return "The contracts " + name + " holds"
+	}
+	return name + "'s contracts"
 }
 
 // registerCSV exports every contract the filter keeps, as an attachment.
