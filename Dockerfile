@@ -18,7 +18,7 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error
 # Same files as the Makefile's `assets` target.
 RUN mkdir -p static/nhsuk \
  && cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css \

@@ -571,6 +571,49 @@ func (s *session) checkPage() {
 	case !l.HeaderInit:
 		s.fatalf("the NHS.UK frontend script did not initialise the header (no data-nhsuk-header-init)")
 	}
+	s.checkAccessibility()
+}
+
+// axeTags are the axe-core rule tags of WCAG 2.2 level AA (and the A and
+// earlier AA rules it includes).
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
+
+// axeSource is axe-core's script (npm, installed by make assets), read
+// once.
+var axeSource = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "node_modules", "axe-core", "axe.min.js"))
+	return string(b), err
+})
+
+// checkAccessibility runs axe-core in the page for WCAG 2.2 AA and fails on
+// any violation, naming each rule, its impact and the elements it found.
+func (s *session) checkAccessibility() {
+	s.t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		s.fatalf("axe-core is not installed (run make assets): %v", err)
+	}
+	tags, _ := json.Marshal(axeTags)
+	type violation struct {
+		ID      string   `json:"id"`
+		Impact  string   `json:"impact"`
+		Help    string   `json:"help"`
+		Targets []string `json:"targets"`
+	}
+	found := run(s, "check accessibility", chromedp.Evaluate[[]violation](`(async () => {
+		if (!window.axe) { `+src+` }
+		const r = await axe.run(document, {runOnly: {type: 'tag', values: `+string(tags)+`}, resultTypes: ['violations']});
+		return r.violations.map(v => ({id: v.id, impact: v.impact || '', help: v.help,
+			targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+	})()`, chromedp.EvalAwaitPromise))
+	if len(found) == 0 {
+		return
+	}
+	var msg strings.Builder
+	for _, v := range found {
+		fmt.Fprintf(&msg, "\n  %s (%s): %s at %s", v.ID, v.Impact, v.Help, strings.Join(v.Targets, ", "))
+	}
+	s.fatalf("%s is not accessible (WCAG 2.2 AA, axe-core):%s", s.path(), msg.String())
 }
 
 // --- reads and assertions ---
