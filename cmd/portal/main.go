@@ -4,6 +4,8 @@
 //	portal migrate        apply database migrations and exit
 //	portal seed --demo    load the demo organisations and users (idempotent)
 //	portal audit verify   check the audit log's hash chain
+//	portal backup --to DIR, portal backup check, portal restore --from DIR
+//	                      back up, check and restore (docs/backup.md)
 //	portal config         print the configuration variables as a Markdown table
 package main
 
@@ -33,6 +35,9 @@ commands:
   migrate        apply database migrations and exit
   seed --demo    load the demo organisations and users (idempotent)
   audit verify   check the audit log's hash chain; names the first broken entry
+  backup --to DIR               write a backup (database and documents; not the master key) into DIR
+  backup check [--against DIR]  check audit chain, documents and sealed receipts (and match a backup)
+  restore --from DIR            restore a backup into an empty database and documents folder
   config         print every PORTAL_* variable with its default (Markdown)
 
 Configuration comes only from PORTAL_* environment variables; see README.md.`
@@ -130,6 +135,10 @@ func run(args []string) error {
 		}
 		fmt.Printf("audit chain intact: %d entries checked\n", n)
 		return nil
+	case "backup":
+		return runBackup(ctx, cfg, args[1:])
+	case "restore":
+		return runRestore(ctx, cfg, args[1:])
 	}
 	fmt.Fprintln(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -272,20 +272,9 @@ func (a *App) notifier(workers *river.Workers) (*notify.Notifier, error) {
 // from PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE; outside production a key
 // file is made in the data folder on first start.
 func (a *App) documentStore() (*documents.Service, error) {
-	key := a.Config.MasterKey
-	if key == nil {
-		path := a.Config.MasterKeyFile
-		if path == "" {
-			path = filepath.Join(a.Config.DataDir, "master.key")
-		}
-		var err error
-		if key, err = documents.LoadOrCreateMasterKey(path, !a.Config.IsProduction()); err != nil {
-			return nil, fmt.Errorf("master key: %w", err)
-		}
-	}
-	keys, err := documents.NewKeyring(key)
+	keys, err := MasterKeyring(a.Config, !a.Config.IsProduction())
 	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
+		return nil, err
 	}
 	backend, err := documents.NewLocal(a.Config.DocumentsDir)
 	if err != nil {
@@ -295,6 +284,34 @@ func (a *App) documentStore() (*documents.Service, error) {
 		DB: a.DB, Audit: a.Audit, Clock: a.Clock, Keys: keys, Store: backend,
 		Limits: documents.Limits{MaxFileBytes: a.Config.UploadMax, OrgQuotaBytes: a.Config.OrgQuota, Zip: documents.DefaultZipLimits},
 	}, nil
+}
+
+// MasterKeyPath is where the master key file is: PORTAL_MASTER_KEY_FILE,
+// or master.key in the data folder.
+func MasterKeyPath(cfg config.Config) string {
+	if cfg.MasterKeyFile != "" {
+		return cfg.MasterKeyFile
+	}
+	return filepath.Join(cfg.DataDir, "master.key")
+}
+
+// MasterKeyring loads the document store's master key from
+// PORTAL_MASTER_KEY or its file (MasterKeyPath), making a new file only
+// when create is set (outside production, on first start; never for a
+// restore, where a new key would read nothing).
+func MasterKeyring(cfg config.Config, create bool) (*documents.Keyring, error) {
+	key := cfg.MasterKey
+	if key == nil {
+		var err error
+		if key, err = documents.LoadOrCreateMasterKey(MasterKeyPath(cfg), create); err != nil {
+			return nil, fmt.Errorf("master key: %w", err)
+		}
+	}
+	keys, err := documents.NewKeyring(key)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return keys, nil
 }
 
 // checkRoleMaps refuses a role map naming a role the portal does not have,

@@ -306,7 +306,7 @@ func (s *Service) List(ctx context.Context, orgID, ownerType, ownerID string) ([
 // sent and the person sees an error page rather than a broken file; the
 // finding is audited. Callers check permission before calling.
 func (s *Service) Open(ctx context.Context, actor audit.Actor, doc *Document) (io.ReadCloser, error) {
-	if err := s.verify(ctx, doc); err != nil {
+	if err := s.Verify(ctx, doc); err != nil {
 		if errors.Is(err, ErrTampered) {
 			_ = s.Audit.Record(ctx, s.DB, actor, audit.Event{
 				Action: "document.integrity_failed", ObjectType: "document", ObjectID: doc.ID, Outcome: audit.Failure,
@@ -333,9 +333,10 @@ func (s *Service) Open(ctx context.Context, actor audit.Actor, doc *Document) (i
 	}{plain, rc}, nil
 }
 
-// verify decrypts the stored file to its end and compares its hash with the
-// one recorded at upload.
-func (s *Service) verify(ctx context.Context, doc *Document) error {
+// Verify decrypts the stored file to its end and compares its hash with
+// the one recorded at upload, recording nothing: downloads call it before
+// sending a byte, and a backup's check calls it on every document.
+func (s *Service) Verify(ctx context.Context, doc *Document) error {
 	rc, err := s.Store.Open(ctx, doc.StorageKey)
 	if errors.Is(err, ErrObjectNotFound) {
 		return fmt.Errorf("%w: the stored file is missing", ErrTampered)

@@ -236,6 +236,11 @@ func versionAD(submissionID string, number int) []byte {
 	return []byte("sealed version\x00" + submissionID + "\x00" + strconv.Itoa(number))
 }
 
+// VersionAD is the associated data a sealed version's ciphertext is bound
+// to, for a check that decrypts stored versions without opening the box
+// (a backup's check).
+func VersionAD(submissionID string, number int) []byte { return versionAD(submissionID, number) }
+
 func draftAD(submissionID string) []byte {
 	return []byte("sealed draft\x00" + submissionID)
 }
