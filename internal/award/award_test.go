@@ -10,7 +10,6 @@ import (
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/award"
 	"github.com/nhsprocure/portal/internal/competition"
-	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/evaluation"
 	"github.com/nhsprocure/portal/internal/orgs"
@@ -19,35 +18,25 @@ import (
 	"github.com/nhsprocure/portal/internal/store/storetest"
 )
 
-// fixture is a competition under a live framework (domaintest.Live) whose
-// bids from Meridian (cheaper, better marked), Northgate and a third
-// supplier have been opened, scored by the panel, moderated and ranked,
-// and whose award to Meridian Rita recommended: Rita is both a trust lead
-// and a board member of St George's, so she may recommend but not
-// decide. Margaret sits on St George's board, David on Guy's and St
-// Thomas'.
+// fixture is a competition under a live framework with the award's
+// services (domaintest.Award) whose bids from Meridian (cheaper, better
+// marked), Northgate and a third supplier have been opened, scored by the
+// panel, moderated and ranked, and whose award to Meridian Rita
+// recommended: Rita is both a trust lead and a board member of St
+// George's, so she may recommend but not decide. Margaret sits on St
+// George's board, David on Guy's and St Thomas'.
 type fixture struct {
-	*domaintest.Live
-	ev       *evaluation.Service
-	s        *award.Service
-	c        *competition.Competition
-	bids     map[string]competition.Bid // by supplier organisation
-	third    audit.Actor                // supplier user of the third bidder
-	rita     audit.Actor
-	margaret audit.Actor // board member, St George's (RJ7)
-	david    audit.Actor // board member, Guy's and St Thomas' (RJ1)
-	rec      *evaluation.Recommendation
+	*domaintest.Award
+	c     *competition.Competition
+	bids  map[string]competition.Bid // by supplier organisation
+	third audit.Actor                // supplier user of the third bidder
+	rita  audit.Actor
+	rec   *evaluation.Recommendation
 }
 
 func setup(t *testing.T, db *store.DB, quorum int) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	l := domaintest.LiveFramework(t, db)
-	x := &fixture{Live: l, ev: &evaluation.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions, AwardSent: award.DecisionSent}}
-	x.s = &award.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions, Evaluation: x.ev,
-		Contracts: &contracts.Service{DB: db, Audit: l.Log, Clock: l.Clock}, Notify: l.Notify}
-	x.margaret = domaintest.DemoActor(t, db, "demo-board-member")
-	x.david = domaintest.DemoActor(t, db, "demo-board-member-gstt")
+	x := &fixture{Award: domaintest.LiveAward(t, db)}
 	x.rita = domaintest.AddUser(t, db, domaintest.T0, "u-rita", "Rita Shah", "trust_lead", x.RJ7)
 	if err := db.Omit("User", "Organisation").Create(&orgs.Membership{ID: "m-rita-board", UserID: x.rita.UserID, OrganisationID: x.RJ7,
 		Role: "board_member", Source: orgs.SourcePortal, CreatedAt: domaintest.T0}).Error; err != nil {
@@ -59,59 +48,22 @@ func setup(t *testing.T, db *store.DB, quorum int) *fixture {
 	x.Bid(t, x.c, x.Sarah, 1000)
 	x.Bid(t, x.c, x.James, 1100)
 	x.Bid(t, x.c, x.third, 1200)
-	x.bids = map[string]competition.Bid{}
-	for _, b := range x.OpenBids(t, x.c) {
-		x.bids[b.SupplierOrgID] = b
-	}
-	reqs, err := x.Competitions.Requirements(ctx, x.c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := x.ev.SetTieBreak(ctx, x.Aisha, x.c.ID, "quality"); err != nil {
-		t.Fatal(err)
-	}
-	for _, who := range []audit.Actor{x.Ben, x.Chloe} {
-		var in []competition.DeclarationInput
-		for org := range x.bids {
-			in = append(in, competition.DeclarationInput{SupplierOrgID: org})
-		}
-		if err := x.Competitions.DeclareConflicts(ctx, who, x.c.ID, in); err != nil {
-			t.Fatal(err)
-		}
-	}
 	score := map[string]int{x.Sarah.OrgID: 4, x.James.OrgID: 3, x.third.OrgID: 2}
-	for org, b := range x.bids {
-		for _, who := range []audit.Actor{x.Ben, x.Chloe} {
-			if err := x.ev.SaveScores(ctx, who, b.ID, domaintest.Marks(reqs, score[org])); err != nil {
-				t.Fatal(err)
-			}
-			if err := x.ev.SubmitScores(ctx, who, b.ID); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := x.ev.SaveModeration(ctx, x.Aisha, b.ID, evaluation.ModerationInput{Marks: domaintest.Marks(reqs, score[org])}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	x.rec, err = x.ev.Recommend(ctx, x.rita, evaluation.RecommendationInput{CompetitionID: x.c.ID, BidID: x.bids[x.Sarah.OrgID].ID,
-		Rationale: "Highest quality and lowest price.", Quorum: quorum, ApprovalDue: x.Clock.Now().Add(14 * 24 * time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x.bids, x.rec = x.Recommended(t, x.c, score, x.rita, x.Sarah.OrgID, quorum)
 	return x
 }
 
 func (x *fixture) decide(t *testing.T, who audit.Actor, org, decision, comments string) error {
 	t.Helper()
-	return x.s.Decide(context.Background(), who, award.DecisionInput{CompetitionID: x.c.ID, OrganisationID: org, Decision: decision, Comments: comments})
+	return x.Awards.Decide(context.Background(), who, award.DecisionInput{CompetitionID: x.c.ID, OrganisationID: org, Decision: decision, Comments: comments})
 }
 
 func (x *fixture) approveAll(t *testing.T) {
 	t.Helper()
-	if err := x.decide(t, x.margaret, x.RJ7, award.Approve, ""); err != nil {
+	if err := x.decide(t, x.Margaret, x.RJ7, award.Approve, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := x.decide(t, x.david, x.RJ1, award.Approve, "Approved at the board meeting of 20 March."); err != nil {
+	if err := x.decide(t, x.David, x.RJ1, award.Approve, "Approved at the board meeting of 20 March."); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -119,15 +71,15 @@ func (x *fixture) approveAll(t *testing.T) {
 func (x *fixture) state(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	a, err := x.s.Approvals(ctx, x.c.ID)
+	a, err := x.Awards.Approvals(ctx, x.c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	aw, err := x.s.Award(ctx, x.c.ID)
+	aw, err := x.Awards.Award(ctx, x.c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	chs, err := x.s.Challenges(ctx, x.c.ID)
+	chs, err := x.Awards.Challenges(ctx, x.c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +116,7 @@ func TestBoardApproval(t *testing.T) {
 				t.Fatalf("state %s, want awaiting boards", st)
 			}
 			// Margaret sits on St George's board, not Guy's and St Thomas'.
-			if err := x.decide(t, x.margaret, x.RJ1, award.Approve, ""); !errors.Is(err, award.ErrForbidden) {
+			if err := x.decide(t, x.Margaret, x.RJ1, award.Approve, ""); !errors.Is(err, award.ErrForbidden) {
 				t.Fatalf("deciding for another trust: %v", err)
 			}
 			if n := denials(t, db, "award.board_decision"); n != 1 {
@@ -172,19 +124,19 @@ func TestBoardApproval(t *testing.T) {
 			}
 			// The recommender is on St George's board, but cannot decide.
 			wantField(t, x.decide(t, x.rita, x.RJ7, award.Approve, ""), award.FieldDecision, "You recommended this award")
-			wantField(t, x.decide(t, x.margaret, x.RJ7, "maybe", ""), award.FieldDecision, "Select whether the board approves")
-			wantField(t, x.decide(t, x.margaret, x.RJ7, award.Reject, " "), award.FieldComments, "Say why the board rejects")
+			wantField(t, x.decide(t, x.Margaret, x.RJ7, "maybe", ""), award.FieldDecision, "Select whether the board approves")
+			wantField(t, x.decide(t, x.Margaret, x.RJ7, award.Reject, " "), award.FieldComments, "Say why the board rejects")
 			if n := domaintest.Count(t, db, "award_approvals", "competition_id = ?", x.c.ID); n != 0 {
 				t.Fatalf("%d decisions saved from refused attempts", n)
 			}
-			if err := x.decide(t, x.margaret, x.RJ7, award.Approve, ""); err != nil {
+			if err := x.decide(t, x.Margaret, x.RJ7, award.Approve, ""); err != nil {
 				t.Fatal(err)
 			}
-			wantField(t, x.decide(t, x.margaret, x.RJ7, award.Approve, ""), award.FieldDecision, "already recorded")
+			wantField(t, x.decide(t, x.Margaret, x.RJ7, award.Approve, ""), award.FieldDecision, "already recorded")
 			if st := x.state(t); st != award.StateAwaitingBoards {
 				t.Fatalf("after one trust: %s", st)
 			}
-			if err := x.decide(t, x.david, x.RJ1, award.Approve, ""); err != nil {
+			if err := x.decide(t, x.David, x.RJ1, award.Approve, ""); err != nil {
 				t.Fatal(err)
 			}
 			if st := x.state(t); st != award.StateApproved {
@@ -208,14 +160,14 @@ func TestRejectionAndQuorum(t *testing.T) {
 			db := storetest.Open(t, kind)
 			x := setup(t, db, 2)
 			ctx := context.Background()
-			if err := x.decide(t, x.margaret, x.RJ7, award.Approve, ""); err != nil {
+			if err := x.decide(t, x.Margaret, x.RJ7, award.Approve, ""); err != nil {
 				t.Fatal(err)
 			}
-			a, _ := x.s.Approvals(ctx, x.c.ID)
+			a, _ := x.Awards.Approvals(ctx, x.c.ID)
 			if tr, _ := a.For(x.RJ7); tr.Approved || tr.Approvals != 1 || tr.BoardMembers() != 1 {
 				t.Fatalf("St George's with one of two approvals: %+v", tr)
 			}
-			if err := x.decide(t, x.david, x.RJ1, award.Reject, "The price for Guy's and St Thomas' exceeds the budget."); err != nil {
+			if err := x.decide(t, x.David, x.RJ1, award.Reject, "The price for Guy's and St Thomas' exceeds the budget."); err != nil {
 				t.Fatal(err)
 			}
 			if st := x.state(t); st != award.StateRejected {
@@ -223,7 +175,7 @@ func TestRejectionAndQuorum(t *testing.T) {
 			}
 			second := domaintest.AddUser(t, db, domaintest.T0, "u-bm2", "Second Member", "board_member", x.RJ7)
 			wantField(t, x.decide(t, second, x.RJ7, award.Approve, ""), award.FieldDecision, "A board has rejected this award")
-			wantField(t, x.s.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID}), award.FieldStandstill, "rejected")
+			wantField(t, x.Awards.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID}), award.FieldStandstill, "rejected")
 		})
 	}
 }
@@ -240,21 +192,21 @@ func TestDecisionStandstillChallengeAndConfirm(t *testing.T) {
 			db := storetest.Open(t, kind)
 			x := setup(t, db, 1)
 			ctx := context.Background()
-			if err := x.s.SendDecision(ctx, x.Omar, award.SendInput{CompetitionID: x.c.ID}); !errors.Is(err, award.ErrForbidden) {
+			if err := x.Awards.SendDecision(ctx, x.Omar, award.SendInput{CompetitionID: x.c.ID}); !errors.Is(err, award.ErrForbidden) {
 				t.Fatalf("a buying trust's lead who does not lead: %v", err)
 			}
-			wantField(t, x.s.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID}), award.FieldStandstill, "still to approve")
+			wantField(t, x.Awards.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID}), award.FieldStandstill, "still to approve")
 			x.approveAll(t)
 			sent := x.Clock.Now().UTC().Truncate(time.Microsecond)
-			if err := x.s.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID, VoluntaryStandstill: true}); err != nil {
+			if err := x.Awards.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID, VoluntaryStandstill: true}); err != nil {
 				t.Fatal(err)
 			}
-			aw, err := x.s.Award(ctx, x.c.ID)
+			aw, err := x.Awards.Award(ctx, x.c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The recommendation can no longer change.
-			_, err = x.ev.Recommend(ctx, x.rita, evaluation.RecommendationInput{CompetitionID: x.c.ID, BidID: x.rec.BidID,
+			_, err = x.Evaluation.Recommend(ctx, x.rita, evaluation.RecommendationInput{CompetitionID: x.c.ID, BidID: x.rec.BidID,
 				Rationale: "Again.", Quorum: 1, ApprovalDue: x.Clock.Now().Add(24 * time.Hour), Version: x.rec.Version})
 			wantField(t, err, evaluation.FieldState, "award decision has been sent")
 			if want := standstill.End(standstill.PCR2015, sent); aw.StandstillEnds == nil || !aw.StandstillEnds.Equal(want) {
@@ -278,9 +230,9 @@ func TestDecisionStandstillChallengeAndConfirm(t *testing.T) {
 			}
 
 			// Confirming during the standstill is refused, naming its end.
-			wantField(t, x.s.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 6, 1, 0, 0)}),
+			wantField(t, x.Awards.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 6, 1, 0, 0)}),
 				award.FieldConfirm, "The standstill runs until")
-			ch, err := x.s.RecordChallenge(ctx, x.Aisha, award.ChallengeInput{CompetitionID: x.c.ID, SupplierOrgID: x.James.OrgID,
+			ch, err := x.Awards.RecordChallenge(ctx, x.Aisha, award.ChallengeInput{CompetitionID: x.c.ID, SupplierOrgID: x.James.OrgID,
 				Details: "Northgate says its price was misread.", ReceivedAt: x.Clock.Now()})
 			if err != nil {
 				t.Fatal(err)
@@ -289,32 +241,32 @@ func TestDecisionStandstillChallengeAndConfirm(t *testing.T) {
 			if st := x.state(t); st != award.StatePaused {
 				t.Fatalf("state with a challenge open: %s", st)
 			}
-			wantField(t, x.s.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 6, 1, 0, 0)}),
+			wantField(t, x.Awards.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 6, 1, 0, 0)}),
 				award.FieldConfirm, "A challenge is open")
-			if err := x.s.ResolveChallenge(ctx, x.Aisha, x.c.ID, ch.ID, award.ChallengeDismissed, "The price was read correctly."); err != nil {
+			if err := x.Awards.ResolveChallenge(ctx, x.Aisha, x.c.ID, ch.ID, award.ChallengeDismissed, "The price was read correctly."); err != nil {
 				t.Fatal(err)
 			}
 			if st := x.state(t); st != award.StateReady {
 				t.Fatalf("state after the challenge: %s", st)
 			}
 			before := domaintest.Count(t, db, "contracts", "1 = 1")
-			if err := x.s.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2032, 6, 1, 0, 0), End: domaintest.At(2027, 6, 1, 0, 0)}); err == nil {
+			if err := x.Awards.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2032, 6, 1, 0, 0), End: domaintest.At(2027, 6, 1, 0, 0)}); err == nil {
 				t.Fatal("a contract ending before it starts was accepted")
 			}
 			if n := domaintest.Count(t, db, "contracts", "1 = 1"); n != before {
 				t.Fatalf("%d contracts made by a refused confirmation", n-before)
 			}
-			if err := x.s.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 6, 1, 0, 0)}); err != nil {
+			if err := x.Awards.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 6, 1, 0, 0)}); err != nil {
 				t.Fatal(err)
 			}
 			if st := x.state(t); st != award.StateAwarded {
 				t.Fatalf("state after confirming: %s", st)
 			}
-			values, err := x.ev.ValuePerBuyer(ctx, x.c.ID)
+			values, err := x.Evaluation.ValuePerBuyer(ctx, x.c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			made, err := x.s.Contracts.ForCompetition(ctx, x.c.ID)
+			made, err := x.Awards.Contracts.ForCompetition(ctx, x.c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -347,7 +299,7 @@ func TestCallOffWithoutStandstillAndNoticeUnderPA2023(t *testing.T) {
 			ctx := context.Background()
 			x := setup(t, db, 1)
 			x.approveAll(t)
-			if err := x.s.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID}); err != nil {
+			if err := x.Awards.SendDecision(ctx, x.Aisha, award.SendInput{CompetitionID: x.c.ID}); err != nil {
 				t.Fatal(err)
 			}
 			if st := x.state(t); st != award.StateReady {
@@ -359,9 +311,9 @@ func TestCallOffWithoutStandstillAndNoticeUnderPA2023(t *testing.T) {
 				t.Fatal(err)
 			}
 			y.approveAll(t)
-			wantField(t, y.s.SendDecision(ctx, y.Aisha, award.SendInput{CompetitionID: y.c.ID, VoluntaryStandstill: true}), award.FieldStandstill, "voluntary standstill")
-			wantField(t, y.s.PublishNotice(ctx, y.Aisha, y.c.ID), award.FieldStandstill, "Send the award letters")
-			if err := y.s.SendDecision(ctx, y.Aisha, award.SendInput{CompetitionID: y.c.ID}); err != nil {
+			wantField(t, y.Awards.SendDecision(ctx, y.Aisha, award.SendInput{CompetitionID: y.c.ID, VoluntaryStandstill: true}), award.FieldStandstill, "voluntary standstill")
+			wantField(t, y.Awards.PublishNotice(ctx, y.Aisha, y.c.ID), award.FieldStandstill, "Send the award letters")
+			if err := y.Awards.SendDecision(ctx, y.Aisha, award.SendInput{CompetitionID: y.c.ID}); err != nil {
 				t.Fatal(err)
 			}
 			if st := y.state(t); st != award.StateAwaitingNotice {
@@ -369,10 +321,10 @@ func TestCallOffWithoutStandstillAndNoticeUnderPA2023(t *testing.T) {
 			}
 			y.Clock.Advance(time.Hour)
 			published := y.Clock.Now().UTC().Truncate(time.Microsecond)
-			if err := y.s.PublishNotice(ctx, y.Aisha, y.c.ID); err != nil {
+			if err := y.Awards.PublishNotice(ctx, y.Aisha, y.c.ID); err != nil {
 				t.Fatal(err)
 			}
-			aw, _ := y.s.Award(ctx, y.c.ID)
+			aw, _ := y.Awards.Award(ctx, y.c.ID)
 			if want := standstill.End(standstill.PA2023, published); aw.StandstillEnds == nil || !aw.StandstillEnds.Equal(want) {
 				t.Fatalf("standstill ends %v, want %v", aw.StandstillEnds, want)
 			}
@@ -393,22 +345,22 @@ func TestReminders(t *testing.T) {
 			db := storetest.Open(t, kind)
 			ctx := context.Background()
 			x := setup(t, db, 1)
-			n, err := x.s.SendReminders(ctx)
+			n, err := x.Awards.SendReminders(ctx)
 			if err != nil || n != 2 {
 				t.Fatalf("first run sent %d (err %v), want Margaret and David", n, err)
 			}
-			if n, _ := x.s.SendReminders(ctx); n != 0 {
+			if n, _ := x.Awards.SendReminders(ctx); n != 0 {
 				t.Fatalf("second run sent %d", n)
 			}
-			if err := x.decide(t, x.margaret, x.RJ7, award.Approve, ""); err != nil {
+			if err := x.decide(t, x.Margaret, x.RJ7, award.Approve, ""); err != nil {
 				t.Fatal(err)
 			}
 			x.Clock.Set(x.rec.ApprovalDue.Add(-48 * time.Hour))
-			if n, _ := x.s.SendReminders(ctx); n != 1 {
+			if n, _ := x.Awards.SendReminders(ctx); n != 1 {
 				t.Fatalf("due soon: sent %d, want David only", n)
 			}
 			x.Clock.Set(x.rec.ApprovalDue.Add(time.Hour))
-			if n, _ := x.s.SendReminders(ctx); n != 1 {
+			if n, _ := x.Awards.SendReminders(ctx); n != 1 {
 				t.Fatalf("overdue: sent %d, want David only", n)
 			}
 			for _, note := range domaintest.Notes(t, db, award.KindApprovalReminder) {

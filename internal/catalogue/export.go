@@ -12,6 +12,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// utf8BOM starts the CSV files the catalogue writes, so Excel reads them
+// as UTF-8.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // sheetName is the worksheet exports write and imports look for first.
 const sheetName = "Requirements"
 

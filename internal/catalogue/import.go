@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/sheet"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 
@@ -88,18 +89,7 @@ type ImportError struct {
 	Problems []RowProblem
 }
 
-func (e *ImportError) Error() string {
-	const shown = 3
-	var parts []string
-	for i, p := range e.Problems {
-		if i == shown {
-			parts = append(parts, fmt.Sprintf("and %d more", len(e.Problems)-shown))
-			break
-		}
-		parts = append(parts, p.String())
-	}
-	return fmt.Sprintf("the file has %d %s and nothing was imported: %s", len(e.Problems), plural(len(e.Problems), "problem", "problems"), strings.Join(parts, "; "))
-}
+func (e *ImportError) Error() string { return sheet.Summary(e.Problems) }
 
 // ImportRow is a requirement read from a file, with its section title set
 // and the row it came from.
@@ -134,11 +124,11 @@ func ReadRequirements(filename string, r io.Reader) ([]ImportRow, string, error)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, problems := t.requirements()
+	rows, problems := requirements(t)
 	if len(problems) > 0 {
-		return nil, t.format, &ImportError{Problems: problems}
+		return nil, t.Format, &ImportError{Problems: problems}
 	}
-	return rows, t.format, nil
+	return rows, t.Format, nil
 }
 
 // headers finds each known column in the header row.
@@ -181,11 +171,11 @@ func headers(header []string) (map[string]int, []RowProblem) {
 
 // requirements checks every row and returns the requirements, or all the
 // problems found.
-func (t *table) requirements() ([]ImportRow, []RowProblem) {
-	if len(t.rows) == 0 {
+func requirements(t *sheet.Table) ([]ImportRow, []RowProblem) {
+	if len(t.Rows) == 0 {
 		return nil, []RowProblem{{Message: "The file is empty. Add a header row and one row for each requirement"}}
 	}
-	at, problems := headers(t.rows[0])
+	at, problems := headers(t.Rows[0].Cells)
 	if len(problems) > 0 {
 		return nil, problems
 	}
@@ -197,9 +187,9 @@ func (t *table) requirements() ([]ImportRow, []RowProblem) {
 	}
 	var out []ImportRow
 	firstRow := map[string]int{} // reference -> row it first appears in
-	for i, rec := range t.rows[1:] {
-		row := i + 2
-		if blank(rec) {
+	for _, sr := range t.Rows[1:] {
+		row, rec := sr.Number, sr.Cells
+		if sheet.Blank(rec) {
 			continue
 		}
 		in := RequirementInput{

@@ -1,7 +1,6 @@
 package exit
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/sheet"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
 )
@@ -39,18 +39,14 @@ const (
 	// maxImportProblems caps the problems listed for one file: a file wrong
 	// throughout needs fixing as a whole, not a list of thousands of lines.
 	maxImportProblems = 200
-	// Unzipped size limits for workbooks, so a small zip cannot expand into
-	// gigabytes in memory.
-	maxUnzipped    = 100 << 20
-	maxUnzippedXML = 50 << 20
 	// maxProduct is the longest a product's name may be.
 	maxProduct = 200
 )
 
 // File formats of an import.
 const (
-	FormatCSV  = "csv"
-	FormatXLSX = "xlsx"
+	FormatCSV  = sheet.CSV
+	FormatXLSX = sheet.XLSX
 )
 
 // Columns of the deployment import. The milestones' columns are
@@ -124,22 +120,7 @@ type ImportError struct {
 	Problems []ImportProblem
 }
 
-func (e *ImportError) Error() string {
-	const shown = 3
-	var parts []string
-	for i, p := range e.Problems {
-		if i == shown {
-			parts = append(parts, fmt.Sprintf("and %d more", len(e.Problems)-shown))
-			break
-		}
-		parts = append(parts, p.String())
-	}
-	noun := "problems"
-	if len(e.Problems) == 1 {
-		noun = "problem"
-	}
-	return fmt.Sprintf("the file has %d %s and nothing was imported: %s", len(e.Problems), noun, strings.Join(parts, "; "))
-}
+func (e *ImportError) Error() string { return sheet.Summary(e.Problems) }
 
 func fileProblem(format string, a ...any) *ImportError {
 	return &ImportError{Problems: []ImportProblem{{Message: fmt.Sprintf(format, a...)}}}
@@ -177,135 +158,34 @@ func (r importRow) key() string {
 	return strings.Join([]string{r.NationalContract, r.ODSCode, r.SystemType, strings.ToLower(r.Product)}, "\x00")
 }
 
-// sheet is an uploaded file's rows (each truncated to the header's width),
-// with the spreadsheet row number of each; blank rows are left out.
-type sheet struct {
-	format string
-	// date1904 is a workbook's date system (its dates count from 1904).
-	date1904 bool
-	rows     [][]string
-	numbers  []int
-}
-
-var (
-	zipMagic = []byte("PK\x03\x04")
-	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-	utf8BOM  = []byte{0xEF, 0xBB, 0xBF}
-)
-
-// add keeps a non-blank row, refusing the file once it has more than
-// MaxImportRows below the header.
-func (s *sheet) add(number int, rec []string) error {
-	if blankRow(rec) {
-		return nil
-	}
-	if len(s.rows) > MaxImportRows {
-		return fileProblem("The file has more than %d rows. Split it into files of %d rows or fewer and import them one at a time", MaxImportRows, MaxImportRows)
-	}
-	if len(s.rows) > 0 {
-		rec = rec[:min(len(rec), len(s.rows[0]))]
-	} else if len(rec) > maxImportColumns {
-		return fileProblem("The first row has more than %d columns. It must name only the columns the import reads: %s", maxImportColumns, strings.Join(ImportColumns, ", "))
-	}
-	s.rows = append(s.rows, slices.Clone(rec))
-	s.numbers = append(s.numbers, number)
-	return nil
-}
+// readOptions read a deployments file: comma-separated UTF-8, or a
+// workbook's first sheet with cells as stored rather than as shown, so a
+// date reads as its serial number whatever format shows it. Blank rows are
+// left out and each row is cut to the header's width.
+var readOptions = sheet.Options{MaxRows: MaxImportRows, MaxColumns: maxImportColumns, HeaderWidth: true, Raw: true}
 
 // readSheet reads a CSV or XLSX file, deciding which by its content: a
-// workbook is a zip archive.
-func readSheet(data []byte) (*sheet, error) {
-	switch {
-	case len(bytes.TrimSpace(bytes.TrimPrefix(data, utf8BOM))) == 0:
+// workbook is a zip archive. Rows are numbered by the line they start on
+// (a cell with a line break in it is the only difference from the row a
+// spreadsheet shows).
+func readSheet(data []byte) (*sheet.Table, error) {
+	t, err := sheet.Read(data, readOptions)
+	var se *sheet.Error
+	if !errors.As(err, &se) {
+		return t, err
+	}
+	if se.Reason == sheet.Binary {
+		se.Reason = sheet.NotUTF8 // a NUL byte is no more UTF-8 text than a stray Latin-1 one
+	}
+	switch se.Reason {
+	case sheet.Empty:
 		return nil, fileProblem("The file is empty. Add a header row naming the columns and one row for each deployment")
-	case bytes.HasPrefix(data, zipMagic):
-		return readXLSX(data)
-	case bytes.HasPrefix(data, oleMagic):
-		return nil, fileProblem("The file is an old Excel workbook (.xls) or is password-protected. Remove any password, save it as an Excel Workbook (.xlsx) or as CSV UTF-8, and upload it again")
+	case sheet.BadQuote:
+		return nil, &ImportError{Problems: []ImportProblem{{Row: se.StartLine, Message: se.Error()}}}
+	case sheet.TooManyColumns:
+		return nil, fileProblem("The first row has more than %d columns. It must name only the columns the import reads: %s", maxImportColumns, strings.Join(ImportColumns, ", "))
 	}
-	return readCSV(data)
-}
-
-// readCSV reads comma-separated UTF-8 text, with or without a byte order
-// mark. Quotes are read strictly, as spreadsheets write them, so a quote
-// left open is reported at its row rather than swallowing the rest of the
-// file.
-func readCSV(data []byte) (*sheet, error) {
-	data = bytes.TrimPrefix(data, utf8BOM)
-	if bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data) {
-		return nil, fileProblem("The file is not a CSV file in UTF-8. Save the spreadsheet as CSV UTF-8 (comma delimited) or as an Excel Workbook (.xlsx) and upload it again")
-	}
-	cr := csv.NewReader(bytes.NewReader(data))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	s := &sheet{format: FormatCSV}
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return s, nil
-		}
-		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			return nil, &ImportError{Problems: []ImportProblem{{Row: line, Message: "This row could not be read: a quote mark (\") is not closed or is in the wrong place"}}}
-		}
-		line, _ := cr.FieldPos(0)
-		// Rows are numbered by the line they start on, as a spreadsheet
-		// shows them (a cell with a line break in it is the only
-		// difference).
-		if err := s.add(line, rec); err != nil {
-			return nil, err
-		}
-	}
-}
-
-// readXLSX reads a workbook's first sheet, cells as stored rather than as
-// shown, so a date reads as its serial number whatever format shows it.
-func readXLSX(data []byte) (*sheet, error) {
-	notWorkbook := fileProblem("The file could not be opened as an Excel workbook: it may be damaged or password-protected. Open it in Excel, save it as an Excel Workbook (.xlsx) or as CSV UTF-8, and upload it again")
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: maxUnzippedXML, RawCellValue: true})
-	if err != nil {
-		return nil, notWorkbook
-	}
-	defer f.Close()
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return nil, notWorkbook
-	}
-	s := &sheet{format: FormatXLSX}
-	if props, err := f.GetWorkbookProps(); err == nil && props.Date1904 != nil {
-		s.date1904 = *props.Date1904
-	}
-	rows, err := f.Rows(sheets[0])
-	if err != nil {
-		return nil, notWorkbook
-	}
-	defer rows.Close()
-	for n := 1; rows.Next(); n++ {
-		rec, err := rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, notWorkbook
-		}
-		if err := s.add(n, rec); err != nil {
-			return nil, err
-		}
-	}
-	if rows.Error() != nil {
-		return nil, notWorkbook
-	}
-	return s, nil
-}
-
-func blankRow(rec []string) bool {
-	for _, c := range rec {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
+	return nil, fileProblem("%s", se.Error())
 }
 
 // importHeaders finds each column in the header row; unknown, repeated and
@@ -362,17 +242,18 @@ func parseDeployments(data []byte, today time.Time) ([]importRow, string, []Impo
 		}
 		return nil, "", []ImportProblem{{Message: "The file could not be read. Save it as CSV UTF-8 or as an Excel Workbook (.xlsx) and upload it again"}}
 	}
-	if len(sh.rows) == 0 {
-		return nil, sh.format, []ImportProblem{{Message: "The file is empty. Add a header row naming the columns and one row for each deployment"}}
+	if len(sh.Rows) == 0 {
+		return nil, sh.Format, []ImportProblem{{Message: "The file is empty. Add a header row naming the columns and one row for each deployment"}}
 	}
-	at, problems := importHeaders(sh.rows[0])
+	at, problems := importHeaders(sh.Rows[0].Cells)
 	if len(problems) > 0 {
-		return nil, sh.format, problems
+		return nil, sh.Format, problems
 	}
 	var out []importRow
 	first := map[string]int{} // key -> row it first appears in
-	for i, rec := range sh.rows[1:] {
-		row := importRow{Row: sh.numbers[i+1], given: map[string]bool{}}
+	for _, sr := range sh.Rows[1:] {
+		rec := sr.Cells
+		row := importRow{Row: sr.Line, given: map[string]bool{}}
 		add := func(col, msg string) {
 			problems = append(problems, ImportProblem{Row: row.Row, Column: col, Message: msg})
 		}
@@ -395,14 +276,14 @@ func parseDeployments(data []byte, today time.Time) ([]importRow, string, []Impo
 	if len(out) == 0 && len(problems) == 0 {
 		problems = append(problems, ImportProblem{Message: "The file has no deployments: add one row for each deployment below the header row"})
 	}
-	return out, sh.format, problems
+	return out, sh.Format, problems
 }
 
 // odsPattern is what an ODS code looks like.
 var odsPattern = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
 
 // parse reads one row's cells into r, reporting each problem.
-func (r *importRow) parse(cell func(string) string, sh *sheet, today time.Time, add func(col, msg string)) {
+func (r *importRow) parse(cell func(string) string, sh *sheet.Table, today time.Time, add func(col, msg string)) {
 	r.NationalContract = strings.ToUpper(cell(ColNationalContract))
 	switch {
 	case r.NationalContract == "":
@@ -472,7 +353,7 @@ const (
 // parseImportDate reads a date as YYYY-MM-DD or DD/MM/YYYY or, in a
 // workbook, as the serial number a date cell holds. The result is midnight
 // at the start of that UK date.
-func parseImportDate(v string, sh *sheet) (time.Time, bool) {
+func parseImportDate(v string, sh *sheet.Table) (time.Time, bool) {
 	var t time.Time
 	var err error
 	switch {
@@ -480,10 +361,10 @@ func parseImportDate(v string, sh *sheet) (time.Time, bool) {
 		t, err = time.Parse("2006-1-2", v)
 	case strings.Contains(v, "/"):
 		t, err = time.Parse("2/1/2006", v)
-	case sh.format == FormatXLSX:
+	case sh.Format == FormatXLSX:
 		var serial float64
 		if serial, err = strconv.ParseFloat(v, 64); err == nil && serial >= 1 && serial < 100_000 {
-			t, err = excelize.ExcelDateToTime(serial, sh.date1904)
+			t, err = excelize.ExcelDateToTime(serial, sh.Date1904)
 		} else {
 			err = errors.New("not a date serial")
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/contracts"
 	"github.com/nhsprocure/portal/internal/domaintest"
-	"github.com/nhsprocure/portal/internal/evaluation"
 	"github.com/nhsprocure/portal/internal/ocds"
 	"github.com/nhsprocure/portal/internal/ocds/ocdstest"
 	"github.com/nhsprocure/portal/internal/store"
@@ -32,31 +31,20 @@ const (
 	unitsRJ1 = 14000
 )
 
-// fixture is a competition under a live framework (domaintest.Live) with
-// sealed bids from Meridian (the winner) and Northgate carrying the
-// distinctive content above, and the services to take it through
-// evaluation, award and contracts; and the publisher.
+// fixture is a competition under a live framework with the award's
+// services (domaintest.Award), with sealed bids from Meridian (the winner)
+// and Northgate carrying the distinctive content above; and the publisher.
 type fixture struct {
-	*domaintest.Live
-	ev       *evaluation.Service
-	aw       *award.Service
-	k        *contracts.Service
-	pub      *ocds.Publisher
-	c        *competition.Competition
-	bids     map[string]competition.Bid
-	margaret audit.Actor
-	david    audit.Actor
+	*domaintest.Award
+	pub *ocds.Publisher
+	c   *competition.Competition
 }
 
 func setup(t *testing.T, db *store.DB) *fixture {
 	t.Helper()
-	l := domaintest.LiveFramework(t, db)
-	x := &fixture{Live: l, ev: &evaluation.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions, AwardSent: award.DecisionSent}}
-	x.k = &contracts.Service{DB: db, Audit: l.Log, Clock: l.Clock}
-	x.aw = &award.Service{DB: db, Audit: l.Log, Clock: l.Clock, Competitions: l.Competitions, Evaluation: x.ev, Contracts: x.k, Notify: l.Notify}
-	x.pub = &ocds.Publisher{DB: db, Clock: l.Clock, Prefix: "ocds-test01", BaseURL: "https://portal.example.nhs.uk"}
-	x.margaret = domaintest.DemoActor(t, db, "demo-board-member")
-	x.david = domaintest.DemoActor(t, db, "demo-board-member-gstt")
+	a := domaintest.LiveAward(t, db)
+	x := &fixture{Award: a}
+	x.pub = &ocds.Publisher{DB: db, Clock: x.Clock, Prefix: "ocds-test01", BaseURL: "https://portal.example.nhs.uk"}
 	x.c = x.Published(t, domaintest.CompetitionInput("SWL-EPR-OCDS"))
 	return x
 }
@@ -73,44 +61,12 @@ func (x *fixture) bid(t *testing.T) {
 // one; both boards approve.
 func (x *fixture) evaluate(t *testing.T) {
 	t.Helper()
-	ctx := context.Background()
-	x.bids = map[string]competition.Bid{}
-	for _, b := range x.OpenBids(t, x.c) {
-		x.bids[b.SupplierOrgID] = b
-	}
-	reqs, err := x.Competitions.Requirements(ctx, x.c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := x.ev.SetTieBreak(ctx, x.Aisha, x.c.ID, evaluation.TieBreakQuality); err != nil {
-		t.Fatal(err)
-	}
-	for _, who := range []audit.Actor{x.Ben, x.Chloe} {
-		x.Declare(t, x.c, who, nil)
-	}
-	score := map[string]int{x.Sarah.OrgID: 4, x.James.OrgID: 2}
-	for org, b := range x.bids {
-		for _, who := range []audit.Actor{x.Ben, x.Chloe} {
-			if err := x.ev.SaveScores(ctx, who, b.ID, domaintest.Marks(reqs, score[org])); err != nil {
-				t.Fatal(err)
-			}
-			if err := x.ev.SubmitScores(ctx, who, b.ID); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := x.ev.SaveModeration(ctx, x.Aisha, b.ID, evaluation.ModerationInput{Marks: domaintest.Marks(reqs, score[org])}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := x.ev.Recommend(ctx, x.Aisha, evaluation.RecommendationInput{CompetitionID: x.c.ID, BidID: x.bids[x.Sarah.OrgID].ID,
-		Rationale: "Highest quality and lowest price.", Quorum: 1, ApprovalDue: x.Clock.Now().Add(14 * 24 * time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	x.Recommended(t, x.c, map[string]int{x.Sarah.OrgID: 4, x.James.OrgID: 2}, x.Aisha, x.Sarah.OrgID, 1)
 	for _, d := range []struct {
 		who audit.Actor
 		org string
-	}{{x.margaret, x.RJ7}, {x.david, x.RJ1}} {
-		if err := x.aw.Decide(ctx, d.who, award.DecisionInput{CompetitionID: x.c.ID, OrganisationID: d.org, Decision: award.Approve}); err != nil {
+	}{{x.Margaret, x.RJ7}, {x.David, x.RJ1}} {
+		if err := x.Awards.Decide(context.Background(), d.who, award.DecisionInput{CompetitionID: x.c.ID, OrganisationID: d.org, Decision: award.Approve}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,7 +76,7 @@ func (x *fixture) evaluate(t *testing.T) {
 // standstill).
 func (x *fixture) send(t *testing.T) {
 	t.Helper()
-	if err := x.aw.SendDecision(context.Background(), x.Aisha, award.SendInput{CompetitionID: x.c.ID}); err != nil {
+	if err := x.Awards.SendDecision(context.Background(), x.Aisha, award.SendInput{CompetitionID: x.c.ID}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -131,10 +87,10 @@ func (x *fixture) confirm(t *testing.T) []contracts.Contract {
 	t.Helper()
 	ctx := context.Background()
 	x.Clock.Set(x.Clock.Now().Add(time.Hour))
-	if err := x.aw.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 5, 31, 0, 0)}); err != nil {
+	if err := x.Awards.Confirm(ctx, x.Aisha, award.ConfirmInput{CompetitionID: x.c.ID, Start: domaintest.At(2027, 6, 1, 0, 0), End: domaintest.At(2032, 5, 31, 0, 0)}); err != nil {
 		t.Fatal(err)
 	}
-	made, err := x.k.ForCompetition(ctx, x.c.ID)
+	made, err := x.Contracts.ForCompetition(ctx, x.c.ID)
 	if err != nil || len(made) != 2 {
 		t.Fatalf("contracts %+v (err %v)", made, err)
 	}

@@ -144,7 +144,7 @@ func TestCompetitionToContract(t *testing.T) {
 		if err := db.Omit("NationalContract", "Organisation").Create(&d).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := x.k.Sign(ctx, x.Aisha, rj7.ID, now, rj7.Version); err != nil {
+		if err := x.Contracts.Sign(ctx, x.Aisha, rj7.ID, now, rj7.Version); err != nil {
 			t.Fatal(err)
 		}
 		list = must(x.pub.Releases(ctx, ocid))
