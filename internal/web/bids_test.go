@@ -22,11 +22,18 @@ import (
 // scored ones weighted), one price item and the evaluators on the panel.
 func biddingCompetition(t testing.TB, h *apptest.Harness, lead audit.Actor, lotID string, panel ...string) (*competition.Competition, competition.PriceItem) {
 	t.Helper()
+	return biddingCompetitionRef(t, h, lead, lotID, "SWL-EPR-2027-09", panel...)
+}
+
+// biddingCompetitionRef is biddingCompetition with the reference given,
+// for a test that needs several (references are unique).
+func biddingCompetitionRef(t testing.TB, h *apptest.Harness, lead audit.Actor, lotID, reference string, panel ...string) (*competition.Competition, competition.PriceItem) {
+	t.Helper()
 	ctx := context.Background()
 	s := h.App.Competition
 	now := h.Clock.Now()
 	c, err := s.CreateCompetition(ctx, lead, lotID, lead.OrgID, competition.CompetitionInput{
-		Reference: "SWL-EPR-2027-09", Title: "Sealed call-off", QualityWeight: 70, PriceWeight: 30, ShowBidCount: true,
+		Reference: reference, Title: "Sealed call-off", QualityWeight: 70, PriceWeight: 30, ShowBidCount: true,
 		Timeline: competition.Timeline{
 			QuestionDeadline: now.AddDate(0, 0, 7), SubmissionDeadline: now.AddDate(0, 0, 21),
 			EvaluationEnd: now.AddDate(0, 0, 35), PlannedAward: now.AddDate(0, 0, 42),

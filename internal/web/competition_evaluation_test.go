@@ -32,16 +32,7 @@ func openedCompetition(t *testing.T, h *apptest.Harness, lead audit.Actor, panel
 		ids[i] = p.UserID
 	}
 	comp, _ := biddingCompetition(t, h, lead, lot.ID, ids...)
-	for subject, pence := range map[string]int64{"demo-supplier": 10, "demo-supplier-2": 12} {
-		who := audit.Actor{UserID: h.UserID(t, subject), OrgID: actingOrg(t, h, subject)}
-		domaintest.SubmitBid(t, h.App.Competition, comp, who, domaintest.CompleteBid(t, h.App.Competition, comp, subject+" answers", pence))
-	}
-	h.Clock.Set(comp.SubmissionDeadline.Add(time.Minute))
-	for _, who := range []audit.Actor{lead, panel[0]} {
-		if _, err := h.App.Competition.OpenBids(ctx, who, comp.ID); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bidAndOpen(t, h, comp, map[string]int64{"demo-supplier": 10, "demo-supplier-2": 12}, lead, panel[0])
 	bids, err := h.App.Competition.OpenedBids(ctx, lead, comp.ID)
 	if err != nil || len(bids) != 2 {
 		t.Fatalf("opened %d bids (err %v)", len(bids), err)
@@ -51,6 +42,22 @@ func openedCompetition(t *testing.T, h *apptest.Harness, lead audit.Actor, panel
 		out[b.Supplier.Name] = b
 	}
 	return comp, out
+}
+
+// bidAndOpen has each demo supplier named in prices bid that many pence,
+// moves the clock past the deadline and opens the bids with the two keys.
+func bidAndOpen(t testing.TB, h *apptest.Harness, comp *competition.Competition, prices map[string]int64, keys ...audit.Actor) {
+	t.Helper()
+	for subject, pence := range prices {
+		who := audit.Actor{UserID: h.UserID(t, subject), OrgID: actingOrg(t, h, subject)}
+		domaintest.SubmitBid(t, h.App.Competition, comp, who, domaintest.CompleteBid(t, h.App.Competition, comp, subject+" answers", pence))
+	}
+	h.Clock.Set(comp.SubmissionDeadline.Add(time.Minute))
+	for _, who := range keys {
+		if _, err := h.App.Competition.OpenBids(context.Background(), who, comp.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // markForm is a complete mark form for the requirements: pass for the

@@ -175,7 +175,7 @@ func TestEveryRoleAgainstEveryRoute(t *testing.T) {
 }
 
 // actingOrg returns the organisation a demo user acts for (their only one).
-func actingOrg(t *testing.T, h *apptest.Harness, subject string) string {
+func actingOrg(t testing.TB, h *apptest.Harness, subject string) string {
 	t.Helper()
 	var id string
 	err := h.App.DB.Raw(`SELECT m.organisation_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.subject = ? AND u.issuer = ?`, subject, app.DevIssuer(h.App.Config)).Scan(&id).Error
