@@ -264,6 +264,10 @@ func TestDashboardAndSnapshots(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		x := setup(t, db)
 		ctx := context.Background()
+		empty := &exit.Service{DB: storetest.Open(t, db.Kind), Audit: x.Log, Clock: x.Clock}
+		if took, err := empty.TakeSnapshot(ctx); err != nil || took {
+			t.Fatalf("a snapshot of no deployments: took %v, err %v", took, err)
+		}
 		if _, err := x.s.CreateDeployment(ctx, x.admin, exit.DeploymentInput{NationalContractID: x.nc.ID, OrganisationID: x.RJ1, SystemType: exit.SystemPACS, Product: "Sectra"}); err != nil {
 			t.Fatal(err)
 		}

@@ -39,8 +39,8 @@ func Week(t time.Time) string {
 }
 
 // TakeSnapshot records every deployment's rating and reason as computed
-// now, unless this week's snapshot has been taken; it reports whether it
-// took one. The snapshot and its audit entry are one transaction, and the
+// now, unless this week's snapshot has been taken or there are no
+// deployments yet; it reports whether it took one. The snapshot and its audit entry are one transaction, and the
 // week is unique, so two instances running it at once record one.
 func (s *Service) TakeSnapshot(ctx context.Context) (bool, error) {
 	now := s.now()
@@ -54,13 +54,18 @@ func (s *Service) TakeSnapshot(ctx context.Context) (bool, error) {
 		if n > 0 {
 			return nil
 		}
-		snap := Snapshot{ID: newID(), Week: week, TakenAt: now}
-		if err := tx.Create(&snap).Error; err != nil {
-			return fmt.Errorf("record snapshot: %w", err)
-		}
 		list, err := deploymentsIn(tx, National)
 		if err != nil {
 			return err
+		}
+		if len(list) == 0 {
+			// Nothing to keep yet: the week's snapshot is taken once
+			// deployments are recorded.
+			return nil
+		}
+		snap := Snapshot{ID: newID(), Week: week, TakenAt: now}
+		if err := tx.Create(&snap).Error; err != nil {
+			return fmt.Errorf("record snapshot: %w", err)
 		}
 		r, err := loadRules(tx)
 		if err != nil {
@@ -73,10 +78,8 @@ func (s *Service) TakeSnapshot(ctx context.Context) (bool, error) {
 			rows[i] = snapshotRating{SnapshotID: snap.ID, DeploymentID: d.ID, Rating: a.Rating, Reason: a.Reason}
 			counts[a.Rating]++
 		}
-		if len(rows) > 0 {
-			if err := tx.CreateInBatches(rows, 200).Error; err != nil {
-				return fmt.Errorf("record snapshot ratings: %w", err)
-			}
+		if err := tx.CreateInBatches(rows, 200).Error; err != nil {
+			return fmt.Errorf("record snapshot ratings: %w", err)
 		}
 		taken = true
 		return s.Audit.Append(tx, audit.System, audit.Event{Action: "exit.snapshot", ObjectType: "exit_snapshot", ObjectID: snap.ID,
