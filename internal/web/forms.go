@@ -39,9 +39,13 @@ func dateInput(form url.Values, name string) (t time.Time, ok bool) {
 	return t, true
 }
 
-// formInt reads a whole number, or 0.
+// formInt reads a whole number, or 0 (also for one too big for an int,
+// which strconv.Atoi would clamp).
 func formInt(form url.Values, name string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(form.Get(name)))
+	n, err := strconv.Atoi(strings.TrimSpace(form.Get(name)))
+	if err != nil {
+		return 0
+	}
 	return n
 }
 
