@@ -2,7 +2,7 @@
 #
 #   make run     build the front-end assets and start the portal on :8080
 #   make test    run every Go test (PostgreSQL too when PORTAL_TEST_DATABASE_URL is set)
-#   make lint    gofmt, go vet and staticcheck
+#   make lint    gofmt, go vet, staticcheck and gosec (docs/gosec.md explains each suppression)
 #   make build   produce bin/portal
 #
 # Only Go and Node.js/npm are needed; everything else is fetched on demand.
@@ -17,6 +17,7 @@ NPM         ?= npm
 BIN         := bin/portal
 IMAGE       ?= nhs-procurement-portal
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOSEC       := github.com/securego/gosec/v2/cmd/gosec@v2.30.0
 
 # Every .go file of ours (not node_modules, .git or generated folders).
 GO_FILES := find . \( -path ./node_modules -o -path ./.git -o -path ./bin -o -path ./data \) -prune -o -name '*.go' -type f -print
@@ -81,6 +82,7 @@ lint: assets
 	fi
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) $(PKGS)
+	$(GO) run $(GOSEC) -quiet -fmt=text -exclude-dir=node_modules ./...
 
 ## fmt: rewrite Go files with gofmt
 fmt:

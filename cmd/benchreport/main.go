@@ -457,7 +457,7 @@ func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 // writeFile replaces path with data, or leaves it alone on failure.
 func writeFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -466,11 +466,11 @@ func writeFile(path string, data []byte) error {
 	}
 	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close() // the file is removed unused; the write error is the one to report
 		return err
 	}
 	if err := f.Chmod(0o644); err != nil {
-		f.Close()
+		_ = f.Close() // the file is removed unused; the chmod error is the one to report
 		return err
 	}
 	if err := f.Close(); err != nil {

@@ -405,7 +405,7 @@ func (a *App) renderDevLogin(w http.ResponseWriter, r *http.Request, page devidp
 // development sessions survive a restart without any setting.
 func developmentSessionKey(dataDir string) ([]byte, error) {
 	path := filepath.Join(dataDir, "session.key")
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := os.ReadFile(path); err == nil { // #nosec G304 -- a fixed name inside PORTAL_DATA_DIR
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 		if err == nil && len(key) >= 32 {
 			return key, nil

@@ -51,7 +51,7 @@ func runTool(ctx context.Context, env []string, name string, args ...string) err
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, path, args...)
+	cmd := exec.CommandContext(ctx, path, args...) // #nosec G204 -- pg_dump or pg_restore from PATH, arguments built by this package, no shell
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

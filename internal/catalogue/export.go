@@ -67,8 +67,8 @@ func cells(r Requirement) []string {
 	row := []string{r.SectionTitle, r.Reference, r.Text, PriorityLabel(r.Priority), strconv.Itoa(r.Weight),
 		ResponseTypeLabel(r.ResponseType), r.Guidance, "", "", "", "", ""}
 	for m, d := range r.Descriptors {
-		if m < Marks {
-			row[7+m] = d
+		if i := 7 + m; m < Marks && i < len(row) {
+			row[i] = d
 		}
 	}
 	return row

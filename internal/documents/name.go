@@ -105,7 +105,7 @@ func ContentDisposition(name string) string {
 
 	var fallback strings.Builder
 	for _, r := range name {
-		if r < utf8.RuneSelf && dispositionFallbackSafe(byte(r)) {
+		if r >= 0 && r < utf8.RuneSelf && dispositionFallbackSafe(byte(r)) {
 			fallback.WriteRune(r)
 		} else {
 			fallback.WriteByte('_')

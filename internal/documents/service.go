@@ -320,11 +320,11 @@ func (s *Service) Open(ctx context.Context, actor audit.Actor, doc *Document) (i
 	}
 	plain, err := s.Keys.Decrypt(rc, doc.WrappedKey, []byte(doc.ID))
 	if err != nil {
-		rc.Close()
+		_ = rc.Close() // opened for reading only; the decryption error is the one to report
 		return nil, err
 	}
 	if err := s.Audit.Record(ctx, s.DB, actor, audit.Event{Action: "document.download", ObjectType: "document", ObjectID: doc.ID}); err != nil {
-		rc.Close()
+		_ = rc.Close() // opened for reading only; the audit error is the one to report
 		return nil, err
 	}
 	return struct {

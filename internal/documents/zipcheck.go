@@ -172,6 +172,18 @@ func zipSize(n int64) string {
 	return zipCount(n) + " bytes"
 }
 
+// zipUnsigned turns a byte count or offset of the scan, which only ever
+// grows from zero, into the unsigned form the ZIP records use. A negative
+// value would be a bug in the scan, and converting it would wrap round to a
+// huge number that a hostile record could be made to match; so it panics
+// instead, which InspectZip reports as an error.
+func zipUnsigned(n int64) uint64 {
+	if n < 0 {
+		panic(fmt.Sprintf("negative ZIP count %d", n))
+	}
+	return uint64(n)
+}
+
 // zipSource remembers the first real read error of the upload, so that a
 // broken connection is reported as such and not as a damaged archive.
 type zipSource struct {
@@ -347,7 +359,7 @@ func (s *zipScan) item() error {
 		if err := s.descriptor(sum, c, u, zip64, false); err != nil {
 			return err
 		}
-		got.crc, got.csize, got.usize = sum, uint64(c), uint64(u)
+		got.crc, got.csize, got.usize = sum, zipUnsigned(c), zipUnsigned(u)
 
 	case method == zipMethodDeflate && csize == 0 && usize == 0 && crc == 0:
 		// An empty file written as "deflated" without any deflate data;
@@ -361,7 +373,7 @@ func (s *zipScan) item() error {
 		if err := s.skip(int64(csize) - c); err != nil { // padding after the deflate stream
 			return err
 		}
-		if uint64(u) != usize || sum != crc {
+		if zipUnsigned(u) != usize || sum != crc {
 			return zipDamaged()
 		}
 		got.crc, got.csize, got.usize = crc, csize, usize
@@ -498,7 +510,7 @@ func (s *zipScan) descriptor(sum uint32, packed, unpacked int64, zip64, strict b
 	}
 	fallback := 0
 	for _, f := range forms {
-		n := zipDescriptorLen(b, f.sig, f.wide, sum, uint64(packed), uint64(unpacked))
+		n := zipDescriptorLen(b, f.sig, f.wide, sum, zipUnsigned(packed), zipUnsigned(unpacked))
 		if n == 0 {
 			continue
 		}
@@ -562,7 +574,7 @@ func (s *zipScan) directory(sig uint32) error {
 			return err
 		}
 	}
-	size := uint64(s.pos - 4 - start)
+	size := zipUnsigned(s.pos - 4 - start)
 
 	zip64 := false
 	if sig == zip64EndSig {
@@ -583,7 +595,7 @@ func (s *zipScan) directory(sig uint32) error {
 			return zipUnsupported() // split archive
 		}
 		if binary.LittleEndian.Uint64(h[20:]) != records || binary.LittleEndian.Uint64(h[28:]) != records ||
-			binary.LittleEndian.Uint64(h[36:]) != size || binary.LittleEndian.Uint64(h[44:]) != uint64(start) {
+			binary.LittleEndian.Uint64(h[36:]) != size || binary.LittleEndian.Uint64(h[44:]) != zipUnsigned(start) {
 			return zipDamaged()
 		}
 		if sig, err = s.signature(); err != nil {
@@ -599,7 +611,7 @@ func (s *zipScan) directory(sig uint32) error {
 		if binary.LittleEndian.Uint32(l[0:]) != 0 || binary.LittleEndian.Uint32(l[12:]) > 1 {
 			return zipUnsupported()
 		}
-		if binary.LittleEndian.Uint64(l[4:]) != uint64(recordAt) {
+		if binary.LittleEndian.Uint64(l[4:]) != zipUnsigned(recordAt) {
 			return zipDamaged()
 		}
 		if sig, err = s.signature(); err != nil {
@@ -628,10 +640,10 @@ func (s *zipScan) directory(sig uint32) error {
 	if !agree(uint64(binary.LittleEndian.Uint16(e[4:])), zipMax16, records&zipMax16) ||
 		!agree(uint64(binary.LittleEndian.Uint16(e[6:])), zipMax16, records&zipMax16) ||
 		!agree(uint64(binary.LittleEndian.Uint32(e[8:])), zipMax32, size) ||
-		!agree(uint64(binary.LittleEndian.Uint32(e[12:])), zipMax32, uint64(start)) {
+		!agree(uint64(binary.LittleEndian.Uint32(e[12:])), zipMax32, zipUnsigned(start)) {
 		return zipDamaged()
 	}
-	if !zip64 && (size > zipMax32 || uint64(start) > zipMax32) {
+	if !zip64 && (size > zipMax32 || zipUnsigned(start) > zipMax32) {
 		return zipDamaged()
 	}
 	comment, err := s.field(int(binary.LittleEndian.Uint16(e[16:])))

@@ -124,6 +124,7 @@ func (s *Server) auditDenied(c echo.Context, action, objectType, objectID string
 }
 
 func (s *Server) setCookie(c echo.Context, name, value string, maxAge time.Duration) {
+	// #nosec G124 -- HttpOnly and SameSite are set; Secure follows PORTAL_BASE_URL and is always on in production
 	c.SetCookie(&http.Cookie{
 		Name: name, Value: value, Path: "/", MaxAge: int(maxAge.Seconds()),
 		HttpOnly: true, Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode,
@@ -131,6 +132,7 @@ func (s *Server) setCookie(c echo.Context, name, value string, maxAge time.Durat
 }
 
 func (s *Server) clearCookie(c echo.Context, name string) {
+	// #nosec G124 -- as setCookie: Secure follows PORTAL_BASE_URL and is always on in production
 	c.SetCookie(&http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.Secure(), SameSite: http.SameSiteLaxMode})
 }
 

@@ -290,6 +290,7 @@ func (s *Server) csrf() (echo.MiddlewareFunc, error) {
 		return wantsPath(c, "/dev-idp/", "/auth/backchannel-logout/") || s.uploads[c.Request().Method+" "+c.Path()]
 	}
 	refuse := func(err error, c echo.Context) error { return s.refuseCSRF(c, err) }
+	// #nosec G101 -- csrfKey and the cookie name are names, not secrets; tokens are random per session
 	mw, err := middleware.CSRFConfig{
 		Skipper:        skip,
 		TokenLookup:    "form:_csrf",
