@@ -595,6 +595,10 @@ func (s *Service) write(ctx context.Context, actor audit.Actor, box Box, supplie
 		d["kind"] = kind
 		d["sha256"] = v.SHA256
 		d["received_at"] = v.ReceivedAt.Format(time.RFC3339Nano)
+		// The request's time decided that it was on time (scenario 2's
+		// rule): kept beside the commit time, so a receipt after the
+		// deadline shows why it counted.
+		d["attempt"] = attempt.Format(time.RFC3339Nano)
 		if err := s.Audit.Append(tx, actor, audit.Event{
 			Action: "sealed." + kind, ObjectType: "sealed_submission", ObjectID: sub.ID, Detail: d,
 		}); err != nil {
