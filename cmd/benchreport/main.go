@@ -355,7 +355,21 @@ tender box.
   the draft and the submission together.
 - lost: bids expected less bids sealed; errors: submissions that failed.
   Both must be 0, or the benchmark fails.
-- rush-s: from the first start to the last receipt.`
+- rush-s: from the first start to the last receipt.
+
+**BenchmarkExitDashboardNational** (internal/web) is the national
+programme's exit dashboard through the HTTP server on PostgreSQL, signed in
+as the national programme viewer, over the national data set: every open
+trust in England, the 765 demo deployments with eight weeks of snapshots,
+and 5,000 contracts. It makes 300 requests one after another, after one to
+warm up; each computes every deployment's rating and renders the charts,
+tables and first page of the drill-down.
+
+- p50-ms, p99-ms, max-ms: the time of one request. The p99 must stay under
+  100 ms.
+
+**BenchmarkImport765** (internal/exit) imports 765 deployments from CSV
+(every row checked, one transaction), on SQLite and PostgreSQL.`
 
 func render(w io.Writer, r *run, commands []string, m machine) {
 	fmt.Fprintf(w, "# Benchmarks\n\n")
