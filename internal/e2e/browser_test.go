@@ -674,11 +674,13 @@ func (s *session) hasLink(within, text string) bool {
 		jsString(within+" a"), jsString(text)))
 }
 
-// shot saves a screenshot of the viewport as <kind>-<step>.png.
+// shot saves a screenshot of the viewport as <Test>-<kind>-<step>.png.
 func (s *session) shot(step string) {
 	s.t.Helper()
 	png := run(s, "screenshot "+step, chromedp.CaptureScreenshot())
-	name := filepath.Join(artifactsDir, fmt.Sprintf("%s-%s.png", s.h.Kind, step))
+	// Named for the test too, as journeys share steps: <Test>-<kind>-<step>.
+	test := strings.TrimPrefix(strings.SplitN(s.t.Name(), "/", 2)[0], "Test")
+	name := filepath.Join(artifactsDir, fmt.Sprintf("%s-%s-%s.png", test, s.h.Kind, step))
 	if err := os.WriteFile(name, png, 0o644); err != nil {
 		s.t.Errorf("save screenshot: %v", err)
 	}

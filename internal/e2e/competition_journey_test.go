@@ -55,7 +55,7 @@ func TestCompetitionJourney(t *testing.T) {
 
 		page := setUpCompetition(lead, lotID, rj7)
 		askAndAnswer(sarah, lead, page)
-		first, second := bidAndResubmit(sarah, page)
+		first, second := bidAndResubmit(sarah, page, meridian, "12.50", "£1,250.00")
 		if first == second {
 			sarah.fatalf("the resubmitted bid has the same SHA-256 as the first: %s", first)
 		}
@@ -63,15 +63,16 @@ func TestCompetitionJourney(t *testing.T) {
 		// The deadline passes; three weeks on, every session has expired.
 		deadline := h.Clock.Now().AddDate(0, 0, 30)
 		h.Clock.Set(deadline)
-		openWithTwoKeys(lead, ben, sarah, page, second)
+		openWithTwoKeys(lead, ben, sarah, page, second, meridian)
 		t.Logf("%s: competition journey took %s", h.Kind, time.Since(started).Round(time.Millisecond))
 	})
 }
 
 // setUpCompetition: the trust lead creates the competition on the lot,
 // adds a price item, copies and weights the lot's requirements, picks the
-// panel and publishes. It returns the competition's path.
-func setUpCompetition(s *session, lotID, rj7 string) string {
+// panel and publishes. Each joint trust is added as a buyer too, with its
+// own price schedule. It returns the competition's path.
+func setUpCompetition(s *session, lotID, rj7 string, joint ...orgs.Organisation) string {
 	s.t.Helper()
 	s.signIn("demo-trust-lead")
 	s.expectText(`[data-testid="acting-for"]`, stGeorges)
@@ -114,6 +115,20 @@ func setUpCompetition(s *session, lotID, rj7 string) string {
 	s.click("Add item", buttonPrefix("Add item"), 200)
 	s.expectFlash("Item added to the price schedule")
 	s.expectText("#prices-"+rj7, "Licences")
+
+	for _, o := range joint {
+		s.selectOption("organisation", o.Name)
+		s.typeInto("volumes", "14,000 staff users")
+		s.click("Add buying trust "+o.Name, button("Add buying trust"), 200)
+		s.expectFlash("Buying trust added")
+		s.expectText("#buyer-"+o.ID, o.Name)
+		s.typeInto("name-"+o.ID, "Licences")
+		s.typeInto("unit-"+o.ID, "licence")
+		s.typeInto("quantity-"+o.ID, "100")
+		s.click("Add item for "+o.Name, buttonPrefix("Add item to the price schedule of "+o.Name), 200)
+		s.expectFlash("Item added to the price schedule")
+		s.expectText("#prices-"+o.ID, "Licences")
+	}
 
 	// The lot's requirements, the scored one weighted 100.
 	s.click("Copy requirements", button("Copy requirements"), 200)
@@ -195,8 +210,10 @@ func askAndAnswer(sarah, lead *session, page string) {
 
 // bidAndResubmit: the supplier fills in every task of its bid, submits and
 // gets a receipt; changes an answer and resubmits, with a second receipt.
-// It returns both receipts' SHA-256 fingerprints.
-func bidAndResubmit(s *session, page string) (first, second string) {
+// Every buying trust's licences are priced at price pounds each, which
+// for 100 of them the prices page shows as total. It returns both
+// receipts' SHA-256 fingerprints.
+func bidAndResubmit(s *session, page, supplier, price, total string) (first, second string) {
 	s.t.Helper()
 	bid := page + "/bid"
 	s.navigate(bid, 200)
@@ -221,15 +238,21 @@ func bidAndResubmit(s *session, page string) (first, second string) {
 		s.expectText(fmt.Sprintf("#section-%d-status", i+1), "Completed")
 	}
 
-	s.clickLink("Prices for " + stGeorges)
-	price := eval[string](s, `document.querySelector('main input[name^="price-"]').id`)
-	s.typeInto(price, "12.50")
-	s.click("Save prices", button("Save and return to your bid"), 200)
-	s.expectFlash("Your prices have been saved")
-	s.clickLink("Prices for " + stGeorges)
-	s.expectText("main table", "£1,250.00")
-	s.shot("c10-supplier-prices")
-	s.navigate(bid+"/tasks", 200)
+	schedules := eval[[]string](s, `Array.from(document.querySelectorAll('main a')).map(a => a.textContent.replace(/\s+/g, ' ').trim()).filter(t => t.startsWith('Prices for '))`)
+	if len(schedules) == 0 {
+		s.fatalf("the bid's task list has no price schedules")
+	}
+	for _, schedule := range schedules {
+		s.clickLink(schedule)
+		field := eval[string](s, `document.querySelector('main input[name^="price-"]').id`)
+		s.typeInto(field, price)
+		s.click("Save "+schedule, button("Save and return to your bid"), 200)
+		s.expectFlash("Your prices have been saved")
+		s.clickLink(schedule)
+		s.expectText("main table", total)
+		s.shot("c10-" + s.name + "-prices")
+		s.navigate(bid+"/tasks", 200)
+	}
 
 	s.clickLink("Make the declarations")
 	for _, id := range eval[[]string](s, `Array.from(document.querySelectorAll('input[name="declaration"]')).map(i => i.id)`) {
@@ -246,7 +269,7 @@ func bidAndResubmit(s *session, page string) (first, second string) {
 	s.click("Submit bid", button("Submit bid"), 200)
 	s.expectPath(bid + "/receipts/1")
 	s.expectText("h1", "Bid received")
-	s.expectText("main dl", meridian)
+	s.expectText("main dl", supplier)
 	first = receiptSHA(s)
 	s.shot("c12-supplier-receipt")
 
@@ -280,18 +303,25 @@ func receiptSHA(s *session) string {
 }
 
 // openWithTwoKeys: after the deadline, the lead turns the first key, the
-// panel's evaluator the second, and the opened bid is listed with the
-// resubmitted version's fingerprint; the supplier can no longer change it.
-func openWithTwoKeys(lead, ben, sarah *session, page, sha string) {
+// panel's evaluator the second, and the bids of every one of bidders are
+// listed, the supplier's with the resubmitted version's fingerprint sha;
+// the supplier can no longer change it.
+func openWithTwoKeys(lead, ben, sarah *session, page, sha string, bidders ...string) {
 	lead.t.Helper()
 	lead.signIn("demo-trust-lead")
 	lead.navigate(page, 200)
 	lead.expectText("#state", "Closed for bids")
 	lead.clickLink("Open the bids (two keys)")
 	lead.expectPath(page + "/bids")
-	lead.expectText("#bid-count", "1 bid is in")
-	if strings.Contains(lead.text("main"), meridian) {
-		lead.fatalf("the bids page names the bidder before the bids are opened")
+	count := "1 bid is in"
+	if len(bidders) != 1 {
+		count = fmt.Sprintf("%d bids are in", len(bidders))
+	}
+	lead.expectText("#bid-count", count)
+	for _, name := range bidders {
+		if strings.Contains(lead.text("main"), name) {
+			lead.fatalf("the bids page names %s before the bids are opened", name)
+		}
 	}
 	lead.shot("c14-lead-bids-sealed")
 	lead.click("Turn your key", button("Turn your key"), 200)
@@ -303,11 +333,12 @@ func openWithTwoKeys(lead, ben, sarah *session, page, sha string) {
 	ben.expectText("main", "Key turned by Aisha Khan")
 	ben.shot("c15-evaluator-second-key")
 	ben.click("Turn the second key", button("Turn the second key and open the bids"), 200)
-	ben.expectFlash("Bids opened: 1 to evaluate, 0 excluded")
-	ben.expectText("main table", meridian)
-
+	ben.expectFlash(fmt.Sprintf("Bids opened: %d to evaluate, 0 excluded", len(bidders)))
 	lead.navigate(page+"/bids", 200)
-	lead.expectText("main table", meridian)
+	for _, name := range bidders {
+		ben.expectText("main table", name)
+		lead.expectText("main table", name)
+	}
 	lead.expectText("main table", "Opened for evaluation")
 	lead.expectText("main table", "(version 2)")
 	lead.expectText("main table", sha)
