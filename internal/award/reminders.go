@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nhsprocure/portal/internal/jobs"
+
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -167,10 +169,5 @@ func (w *RemindersWorker) Work(ctx context.Context, _ *river.Job[RemindersArgs])
 // once at start too; River's leader alone schedules it, and SendReminders
 // is safe to run twice besides.
 func RemindersJob(interval time.Duration) *river.PeriodicJob {
-	if interval <= 0 {
-		interval = RemindersInterval
-	}
-	return river.NewPeriodicJob(river.PeriodicInterval(interval),
-		func() (river.JobArgs, *river.InsertOpts) { return RemindersArgs{}, nil },
-		&river.PeriodicJobOpts{ID: RemindersArgs{}.Kind(), RunOnStart: true})
+	return jobs.Periodic(RemindersArgs{}, interval, RemindersInterval)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nhsprocure/portal/internal/jobs"
+
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -49,12 +51,7 @@ func (w *ExpiryWorker) Work(ctx context.Context, _ *river.Job[ExpiryArgs]) error
 // ExpiryJob is the periodic job for River's Config.PeriodicJobs, run once
 // at start too.
 func ExpiryJob(interval time.Duration) *river.PeriodicJob {
-	if interval <= 0 {
-		interval = ExpiryInterval
-	}
-	return river.NewPeriodicJob(river.PeriodicInterval(interval),
-		func() (river.JobArgs, *river.InsertOpts) { return ExpiryArgs{}, nil },
-		&river.PeriodicJobOpts{ID: ExpiryArgs{}.Kind(), RunOnStart: true})
+	return jobs.Periodic(ExpiryArgs{}, interval, ExpiryInterval)
 }
 
 // expiryNotice records that a contract's trust was told it ends within a

@@ -90,15 +90,7 @@ func TestFrameworkJourney(t *testing.T) {
 		j.trust = j.open("trust-lead")
 		j.lead2 = j.open("lead-2")
 
-		j.buildCatalogue()
-		j.setUpFramework()
-		sarahLink, jamesLink := j.inviteSuppliers()
-		j.apply(j.sarah, "demo-supplier", sarahLink, meridian, "Live at 40 trusts with closed-loop prescribing.")
-		j.apply(j.james, "demo-supplier-2", jamesLink, "Northgate", "Piloting at two trusts.")
-		j.clarify()
-		j.evaluate()
-		j.appoint()
-		j.goLive()
+		j.frameworkToLive()
 		t.Logf("%s: framework journey took %s", h.Kind, time.Since(started).Round(time.Millisecond))
 	})
 }
@@ -108,6 +100,22 @@ func (j *journey) open(name string) *session {
 	s := j.b.session(j.t, j.h, name)
 	j.t.Cleanup(s.checkConsole)
 	return s
+}
+
+// frameworkToLive runs the framework's steps through the pages, from the
+// requirements to a live agreement: catalogue, framework, invitations,
+// both suppliers' applications, a clarification, evaluation, appointment
+// and the end of the standstill.
+func (j *journey) frameworkToLive() {
+	j.buildCatalogue()
+	j.setUpFramework()
+	sarahLink, jamesLink := j.inviteSuppliers()
+	j.apply(j.sarah, "demo-supplier", sarahLink, meridian, "Live at 40 trusts with closed-loop prescribing.")
+	j.apply(j.james, "demo-supplier-2", jamesLink, "Northgate", "Piloting at two trusts.")
+	j.clarify()
+	j.evaluate()
+	j.appoint()
+	j.goLive()
 }
 
 // buildCatalogue: the lead creates a catalogue, imports the CSV through

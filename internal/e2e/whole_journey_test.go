@@ -65,15 +65,7 @@ func TestWholeJourney(t *testing.T) {
 	margaret, david := j.open("w-board-rj7"), j.open("w-board-rj1")
 
 	// The framework, from requirements to live with both suppliers.
-	j.buildCatalogue()
-	j.setUpFramework()
-	sarahLink, jamesLink := j.inviteSuppliers()
-	j.apply(j.sarah, "demo-supplier", sarahLink, meridian, "Live at 40 trusts with closed-loop prescribing.")
-	j.apply(j.james, "demo-supplier-2", jamesLink, "Northgate", "Piloting at two trusts.")
-	j.clarify()
-	j.evaluate()
-	j.appoint()
-	j.goLive()
+	j.frameworkToLive()
 
 	// The joint call-off: questions, two bids, two keys.
 	page := setUpCompetition(aishaS, lot1(t, h, strings.TrimPrefix(j.fw, "/frameworks/")), rj7.ID, rj1)

@@ -45,13 +45,12 @@ func (r Replacements) Replace(tx *gorm.DB, actor audit.Actor, c contracts.Contra
 			return v.Err()
 		}
 	}
-	var before []Deployment
-	if err := tx.Joins("NationalContract").Joins("Organisation").Where("deployments.contract_id = ?", c.ID).Find(&before).Error; err != nil {
-		return fmt.Errorf("read replaced deployments: %w", err)
+	before, err := replacedBy(tx, c.ID)
+	if err != nil {
+		return err
 	}
 	for i := range before {
 		d := &before[i]
-		d.utc()
 		if found[d.ID] {
 			continue
 		}
@@ -63,27 +62,30 @@ func (r Replacements) Replace(tx *gorm.DB, actor audit.Actor, c contracts.Contra
 	}
 	for i := range list {
 		list[i].utc()
-		if err := r.fill(tx, actor, &list[i], c); err != nil {
-			return err
-		}
 	}
-	return nil
+	return r.fill(tx, actor, list, c)
 }
 
 // Refresh fills in again, from c, the exit plans of the deployments c
 // replaces: after it is signed, say.
 func (r Replacements) Refresh(tx *gorm.DB, actor audit.Actor, c contracts.Contract) error {
+	list, err := replacedBy(tx, c.ID)
+	if err != nil {
+		return err
+	}
+	return r.fill(tx, actor, list, c)
+}
+
+// replacedBy reads the deployments contract contractID replaces.
+func replacedBy(tx *gorm.DB, contractID string) ([]Deployment, error) {
 	var list []Deployment
-	if err := tx.Joins("NationalContract").Joins("Organisation").Where("deployments.contract_id = ?", c.ID).Find(&list).Error; err != nil {
-		return fmt.Errorf("read replaced deployments: %w", err)
+	if err := tx.Joins("NationalContract").Joins("Organisation").Where("deployments.contract_id = ?", contractID).Find(&list).Error; err != nil {
+		return nil, fmt.Errorf("read replaced deployments: %w", err)
 	}
 	for i := range list {
 		list[i].utc()
-		if err := r.fill(tx, actor, &list[i], c); err != nil {
-			return err
-		}
 	}
-	return nil
+	return list, nil
 }
 
 // Replaced lists the ids of the deployments contract contractID replaces.
@@ -95,16 +97,31 @@ func (r Replacements) Replaced(db *gorm.DB, contractID string) ([]string, error)
 	return ids, nil
 }
 
-// fill links d to contract c and fills in its plan from the contract: the
-// path becomes a call-off from the portal, the competition is linked, the
-// procurement start is the competition's publication and the award the
-// contract's making (where not recorded already), and the contract's
-// signature date is the actual signature.
-func (r Replacements) fill(tx *gorm.DB, actor audit.Actor, d *Deployment, c contracts.Contract) error {
+// fill links each deployment of list to contract c and fills in its plan
+// from the contract (see fillOne), reading the competition's publication
+// once for them all.
+func (r Replacements) fill(tx *gorm.DB, actor audit.Actor, list []Deployment, c contracts.Contract) error {
+	if len(list) == 0 {
+		return nil
+	}
 	var published []time.Time
 	if err := tx.Table("competitions").Where("id = ? AND published_at IS NOT NULL", c.CompetitionID).Pluck("published_at", &published).Error; err != nil {
 		return fmt.Errorf("read competition: %w", err)
 	}
+	for i := range list {
+		if err := r.fillOne(tx, actor, &list[i], c, published); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillOne links d to contract c and fills in its plan from the contract:
+// the path becomes a call-off from the portal, the competition is linked,
+// the procurement start is the competition's publication and the award
+// the contract's making (where not recorded already), and the contract's
+// signature date is the actual signature.
+func (r Replacements) fillOne(tx *gorm.DB, actor audit.Actor, d *Deployment, c contracts.Contract, published []time.Time) error {
 	changes := map[string]any{"contract_id": c.ID, "competition_id": c.CompetitionID, "path": PathCallOff}
 	detail := map[string]any{"contract": c.ID}
 	set := func(column string, cur *time.Time, t time.Time) {

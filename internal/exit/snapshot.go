@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nhsprocure/portal/internal/jobs"
+
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
@@ -125,10 +127,5 @@ func (w *SnapshotWorker) Work(ctx context.Context, _ *river.Job[SnapshotArgs]) e
 // SnapshotJob is the periodic job for River's Config.PeriodicJobs, run
 // once at start too.
 func SnapshotJob(interval time.Duration) *river.PeriodicJob {
-	if interval <= 0 {
-		interval = SnapshotInterval
-	}
-	return river.NewPeriodicJob(river.PeriodicInterval(interval),
-		func() (river.JobArgs, *river.InsertOpts) { return SnapshotArgs{}, nil },
-		&river.PeriodicJobOpts{ID: SnapshotArgs{}.Kind(), RunOnStart: true})
+	return jobs.Periodic(SnapshotArgs{}, interval, SnapshotInterval)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nhsprocure/portal/internal/jobs"
+
 	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
@@ -167,10 +169,5 @@ func (w *TransitionsWorker) Work(ctx context.Context, _ *river.Job[TransitionsAr
 // restart catches up at once. River's leader alone schedules periodic jobs,
 // and RecordTransitions is safe to run twice besides.
 func TransitionsJob(interval time.Duration) *river.PeriodicJob {
-	if interval <= 0 {
-		interval = TransitionsInterval
-	}
-	return river.NewPeriodicJob(river.PeriodicInterval(interval),
-		func() (river.JobArgs, *river.InsertOpts) { return TransitionsArgs{}, nil },
-		&river.PeriodicJobOpts{ID: TransitionsArgs{}.Kind(), RunOnStart: true})
+	return jobs.Periodic(TransitionsArgs{}, interval, TransitionsInterval)
 }

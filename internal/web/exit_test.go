@@ -100,6 +100,15 @@ func TestExitDashboard(t *testing.T) {
 		if r.Status != http.StatusOK || !strings.Contains(r.Body, "Cerner Millennium") || strings.Contains(r.Body, "Sectra") || strings.Contains(r.Body, `id="consortium"`) {
 			t.Errorf("trust lead's dashboard shows another trust's deployments or the national choice")
 		}
+		// The scope comes from the acting organisation: parameters naming
+		// another trust or a consortium do not widen it, on the page or in
+		// the export.
+		london := h.Org(t, orgs.KindConsortium, orgs.DemoLondon).ID
+		for _, u := range []string{"/exit?trust=" + pacs.OrganisationID, "/exit?consortium=" + london, "/exit.csv?trust=" + pacs.OrganisationID} {
+			if r := lead.Get(u); r.Status != http.StatusOK || strings.Contains(r.Body, "Sectra") || strings.Contains(r.Body, pacs.ID) {
+				t.Errorf("%s for St George's trust lead: status %d, or it shows Guy's and St Thomas' deployment", u, r.Status)
+			}
+		}
 		if r := lead.Get("/exit/deployments/" + pacs.ID); r.Status != http.StatusNotFound {
 			t.Errorf("another trust's deployment: status %d", r.Status)
 		}
