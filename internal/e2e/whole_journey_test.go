@@ -90,9 +90,13 @@ func TestWholeJourney(t *testing.T) {
 	}
 	scoreAndRecommend(j.evaluator, aishaS, page, bids, reqs, "The same quality as the other bid at a lower price.")
 	// The periodic reminders job asks each board for its decision, as it
-	// would on its next run.
-	if n, err := h.App.Award.SendReminders(ctx); err != nil || n != 2 {
+	// would on its next run (unless its own run got there first: the
+	// email check below proves each board member was asked).
+	if n, err := h.App.Award.SendReminders(ctx); err != nil || n > 2 {
 		t.Fatalf("sent %d board reminders (err %v), want one to each buying trust's board member", n, err)
+	}
+	if n, err := h.App.Award.SendReminders(ctx); err != nil || n != 0 {
+		t.Fatalf("a second run sent %d board reminders (err %v)", n, err)
 	}
 	boardsApprove(page, map[string]*session{"demo-board-member": margaret, "demo-board-member-gstt": david})
 	confirmAward(h, aishaS, page, competitionID)
