@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 	"time"
 
@@ -8,6 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/nhsprocure/portal/internal/jobs"
+	"github.com/nhsprocure/portal/internal/store"
 )
 
 // metrics counts requests and their durations by route pattern (never by raw
@@ -18,7 +23,11 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+// newMetrics registers the request metrics and, beside Go's and the
+// process's own, the two an operator of several instances needs from each:
+// the database pool (go_sql_*: connections in use, waits for one) and the
+// shared job queue's backlog (portal_jobs).
+func newMetrics(reg *prometheus.Registry, db *store.DB) (*metrics, error) {
 	m := &metrics{
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -29,7 +38,15 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+	cs := []prometheus.Collector{m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	if db != nil {
+		sqlDB, err := db.SQL()
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, collectors.NewDBStatsCollector(sqlDB, "portal"), &jobsCollector{db: db, sql: sqlDB})
+	}
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			if _, dup := err.(prometheus.AlreadyRegisteredError); !dup {
 				return nil, err
@@ -58,4 +75,29 @@ func (m *metrics) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (m *metrics) handler() echo.HandlerFunc {
 	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+}
+
+// jobsCollector reports how many background jobs are in each state, read
+// from the queue's table at scrape time. Every instance reports the same
+// shared figures, so alert on one instance's series (or on max by state).
+type jobsCollector struct {
+	db  *store.DB
+	sql *sql.DB
+}
+
+var jobsDesc = prometheus.NewDesc("portal_jobs", "Background jobs by state (shared by every instance).", []string{"state"}, nil)
+
+func (j *jobsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobsDesc }
+
+func (j *jobsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := jobs.CountByState(ctx, j.db)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(jobsDesc, err)
+		return
+	}
+	for _, st := range jobs.States {
+		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(counts[st]), st)
+	}
 }

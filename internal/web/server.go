@@ -144,7 +144,7 @@ func New(d Deps) (*Server, error) {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
 	s.echo = e
-	m, err := newMetrics(d.Registry)
+	m, err := newMetrics(d.Registry, d.DB)
 	if err != nil {
 		return nil, err
 	}
