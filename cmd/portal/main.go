@@ -3,6 +3,8 @@
 //	portal serve          start the web portal (migrates first)
 //	portal migrate        apply database migrations and exit
 //	portal seed --demo    load the demo organisations and users (idempotent)
+//	portal seed --scale national [--seed N]
+//	                      load a national-size data set (docs/seed.md)
 //	portal audit verify   check the audit log's hash chain
 //	portal backup --to DIR, portal backup check, portal restore --from DIR
 //	                      back up, check and restore (docs/backup.md)
@@ -12,7 +14,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,11 +22,8 @@ import (
 
 	"github.com/nhsprocure/portal/internal/app"
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/config"
-	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/jobs"
-	"github.com/nhsprocure/portal/internal/orgs"
 )
 
 const usage = `usage: portal <command>
@@ -34,6 +32,8 @@ commands:
   serve          start the web portal (applies migrations first)
   migrate        apply database migrations and exit
   seed --demo    load the demo organisations and users (idempotent)
+  seed --scale national|small [--seed N]
+                 load a large made-up data set into an empty portal, the same for the same N (docs/seed.md)
   audit verify   check the audit log's hash chain; names the first broken entry
   backup --to DIR               write a backup (database and documents; not the master key) into DIR
   backup check [--against DIR]  check audit chain, documents and sealed receipts (and match a backup)
@@ -93,29 +93,7 @@ func run(args []string) error {
 		log.Info("database is up to date")
 		return nil
 	case "seed":
-		fs := flag.NewFlagSet("seed", flag.ContinueOnError)
-		demo := fs.Bool("demo", false, "load the demo organisations and users")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if !*demo {
-			return errors.New("say what to load: portal seed --demo")
-		}
-		db, err := app.Open(cfg, log)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		n, err := orgs.SeedDemo(ctx, db.DB, &audit.Log{Clock: clock.System{}}, clock.System{}.Now(), app.DevIssuer(cfg))
-		if err != nil {
-			return err
-		}
-		fmt.Printf("demo data: %d records created\n", n)
-		if n, err = exit.SeedDemo(ctx, db.DB, &audit.Log{Clock: clock.System{}}, clock.System{}.Now(), 1); err != nil {
-			return err
-		}
-		fmt.Printf("exit tracker demo data: %d deployments created\n", n)
-		return nil
+		return runSeed(ctx, cfg, log, args[1:])
 	case "audit":
 		if len(args) < 2 || args[1] != "verify" {
 			return errors.New("usage: portal audit verify")

@@ -96,21 +96,9 @@ func (l *Log) Append(tx *gorm.DB, actor Actor, ev Event) error {
 		}
 		detail = string(b)
 	}
-	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLock).Error; err != nil {
-			return fmt.Errorf("lock audit chain: %w", err)
-		}
-	}
-	// SQLite transactions start with an immediate write lock (see store.Open),
-	// which serialises appends there.
-	prev := genesis
-	var last Entry
-	err := tx.Select("hash").Order("seq DESC").Limit(1).Find(&last).Error
+	prev, err := lockHead(tx)
 	if err != nil {
-		return fmt.Errorf("read audit chain head: %w", err)
-	}
-	if last.Hash != "" {
-		prev = last.Hash
+		return err
 	}
 	e := Entry{
 		OccurredAt:  l.Clock.Now().UTC().Truncate(time.Microsecond),
@@ -130,6 +118,27 @@ func (l *Log) Append(tx *gorm.DB, actor Actor, ev Event) error {
 		return fmt.Errorf("write audit entry: %w", err)
 	}
 	return nil
+}
+
+// lockHead takes the chain's write lock for the rest of tx and returns the
+// hash of the last entry (genesis for an empty log), which the next entry
+// links to.
+func lockHead(tx *gorm.DB) (string, error) {
+	if tx.Dialector.Name() == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLock).Error; err != nil {
+			return "", fmt.Errorf("lock audit chain: %w", err)
+		}
+	}
+	// SQLite transactions start with an immediate write lock (see store.Open),
+	// which serialises appends there.
+	var last Entry
+	if err := tx.Select("hash").Order("seq DESC").Limit(1).Find(&last).Error; err != nil {
+		return "", fmt.Errorf("read audit chain head: %w", err)
+	}
+	if last.Hash == "" {
+		return genesis, nil
+	}
+	return last.Hash, nil
 }
 
 // Record writes ev in a transaction of its own, for events with no other
