@@ -91,8 +91,8 @@ func (g *generator) consortiaTo(tx *gorm.DB, created *[]orgs.Organisation) ([]or
 		var ms []orgs.ConsortiumMember
 		// Ordered by ODS code, not by ID: the demo's IDs differ from one
 		// database to the next, and the order must repeat for a seed.
-		if err := tx.Joins("Trust").Where("consortium_members.consortium_id = ? AND consortium_members.left_on IS NULL", c.ID).
-			Order("Trust.ods_code").Find(&ms).Error; err != nil {
+		if err := tx.Where("consortium_id = ? AND left_on IS NULL", c.ID).
+			Order("(SELECT ods_code FROM organisations o WHERE o.id = consortium_members.trust_id)").Find(&ms).Error; err != nil {
 			return nil, fmt.Errorf("read consortium members: %w", err)
 		}
 		k := consortium{org: c}
@@ -126,8 +126,8 @@ func (g *generator) consortiaTo(tx *gorm.DB, created *[]orgs.Organisation) ([]or
 // made-up person and remembers who leads each organisation.
 func (g *generator) leads(tx *gorm.DB) error {
 	var have []orgs.Membership
-	if err := tx.Joins("User").Where("memberships.role IN ?", []string{string(authz.TrustLead), string(authz.ConsortiumLead), string(authz.SupplierUser)}).
-		Order("User.subject").Find(&have).Error; err != nil {
+	if err := tx.Where("role IN ?", []string{string(authz.TrustLead), string(authz.ConsortiumLead), string(authz.SupplierUser)}).
+		Order("(SELECT subject FROM users u WHERE u.id = memberships.user_id)").Find(&have).Error; err != nil {
 		return fmt.Errorf("read memberships: %w", err)
 	}
 	g.leadOf = map[string]string{}

@@ -164,7 +164,6 @@ func digest(t *testing.T, db *store.DB) string {
 		for _, r := range rows {
 			fmt.Fprintln(h, r)
 		}
-		t.Logf("%x after %.40s", h.Sum(nil)[:4], q)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
