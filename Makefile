@@ -28,6 +28,9 @@ GOTEST_FLAGS ?= -count=1 -p 2 -timeout 30m
 MAILPIT_VERSION := v1.27.11
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 MAILPIT   := $(GOBIN_DIR)/mailpit
+# versitygw: a real S3 server over a folder, for the S3 document store tests.
+VERSITYGW_VERSION := v1.8.0
+VERSITYGW := $(GOBIN_DIR)/versitygw
 PKGS         ?= ./...
 
 # nhsuk-frontend's compiled files, copied (not committed) into static/nhsuk/.
@@ -68,11 +71,14 @@ run: assets
 	$(GO) run ./cmd/portal serve
 
 ## test: run all Go tests
-test: assets $(MAILPIT)
+test: assets $(MAILPIT) $(VERSITYGW)
 	PATH="$(GOBIN_DIR):$$PATH" $(GO) test $(GOTEST_FLAGS) $(PKGS)
 
 $(MAILPIT):
 	$(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+$(VERSITYGW):
+	$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
 
 ## lint: formatting, vet and staticcheck
 lint: assets

@@ -31,6 +31,9 @@ func runBackup(ctx context.Context, cfg config.Config, args []string) error {
 	if *to == "" {
 		return errors.New("say where to write the backup: portal backup --to /backups/portal-2027-02-15")
 	}
+	if err := localDocumentsOnly(cfg, "back up"); err != nil {
+		return err
+	}
 	db, err := store.Open(cfg.DatabaseURL, nil)
 	if err != nil {
 		return err
@@ -58,6 +61,9 @@ func runRestore(ctx context.Context, cfg config.Config, args []string) error {
 	if *from == "" {
 		return errors.New("say which backup to restore: portal restore --from /backups/portal-2027-02-15")
 	}
+	if err := localDocumentsOnly(cfg, "restore"); err != nil {
+		return err
+	}
 	// Without the master key nothing restored could be read or checked,
 	// so it must be in place first.
 	keys, err := masterKeyring(cfg)
@@ -70,6 +76,18 @@ func runRestore(ctx context.Context, cfg config.Config, args []string) error {
 	}
 	fmt.Printf("restored the backup made at %s (UK time) from %s\n", uktime.MomentSeconds(m.CreatedAt), *from)
 	return checkAndReport(ctx, cfg, keys, m)
+}
+
+// localDocumentsOnly refuses to back up or restore when documents are in
+// S3: backups copy the documents folder, and with S3 that folder holds
+// none, so a backup would look complete while missing every document. The
+// bucket is backed up with the object store's own means (versioning,
+// replication); `portal backup check` works with either store.
+func localDocumentsOnly(cfg config.Config, what string) error {
+	if cfg.DocumentsBackend == config.DocumentsS3 {
+		return fmt.Errorf("portal cannot %s documents kept in S3 (PORTAL_DOCUMENTS_BACKEND=s3): it copies only the local documents folder. Back up the bucket %q with the object store's own versioning or replication, and the database with the database's own tools; `portal backup check` then checks them together", what, cfg.S3.Bucket)
+	}
+	return nil
 }
 
 // runBackupCheck is `portal backup check [--against DIR]`.
@@ -101,11 +119,11 @@ func checkAndReport(ctx context.Context, cfg config.Config, keys *documents.Keyr
 		return err
 	}
 	defer db.Close()
-	local, err := documents.NewLocal(cfg.DocumentsDir)
+	backend, err := app.DocumentBackend(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("document folder %s: %w", cfg.DocumentsDir, err)
+		return err
 	}
-	rep, err := backup.Check(ctx, db, &documents.Service{DB: db, Keys: keys, Store: local})
+	rep, err := backup.Check(ctx, db, &documents.Service{DB: db, Keys: keys, Store: backend})
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}

@@ -268,17 +268,21 @@ func (a *App) notifier(workers *river.Workers) (*notify.Notifier, error) {
 	return n, nil
 }
 
-// documentStore opens the encrypted document store. The master key comes
-// from PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE; outside production a key
-// file is made in the data folder on first start.
+// documentStore opens the encrypted document store on the configured
+// backend (DocumentBackend). The master key comes from PORTAL_MASTER_KEY or
+// PORTAL_MASTER_KEY_FILE; outside production a key file is made in the data
+// folder on first start. Reaching an S3 bucket is bounded so that an
+// unreachable endpoint stops start-up with an error instead of hanging.
 func (a *App) documentStore() (*documents.Service, error) {
 	keys, err := MasterKeyring(a.Config, !a.Config.IsProduction())
 	if err != nil {
 		return nil, err
 	}
-	backend, err := documents.NewLocal(a.Config.DocumentsDir)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	backend, err := DocumentBackend(ctx, a.Config)
 	if err != nil {
-		return nil, fmt.Errorf("document folder %s: %w", a.Config.DocumentsDir, err)
+		return nil, err
 	}
 	return &documents.Service{
 		DB: a.DB, Audit: a.Audit, Clock: a.Clock, Keys: keys, Store: backend,

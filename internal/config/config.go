@@ -45,9 +45,13 @@ type Config struct {
 
 	// MasterKeyFile holds the master key when it is not given inline.
 	MasterKeyFile string
-	DocumentsDir  string
-	UploadMax     int64
-	OrgQuota      int64
+	// DocumentsBackend is where encrypted documents are stored: "local"
+	// (in DocumentsDir) or "s3" (in the bucket S3 describes).
+	DocumentsBackend string
+	DocumentsDir     string
+	S3               S3Settings
+	UploadMax        int64
+	OrgQuota         int64
 
 	SMTPURL  string
 	MailFrom string
@@ -86,6 +90,24 @@ type Provider struct {
 	RequiredACR []string
 }
 
+// S3Settings reach the S3 (or S3-compatible) bucket documents are stored
+// in when DocumentsBackend is "s3".
+type S3Settings struct {
+	Endpoint  string // host or host:port, no scheme
+	Region    string
+	Bucket    string
+	AccessKey string
+	SecretKey string
+	TLS       bool
+	Prefix    string
+}
+
+// Documents backends accepted in PORTAL_DOCUMENTS_BACKEND.
+const (
+	DocumentsLocal = "local"
+	DocumentsS3    = "s3"
+)
+
 // IsProduction reports whether insecure conveniences must be refused.
 func (c Config) IsProduction() bool { return c.Env == Production }
 
@@ -119,7 +141,15 @@ var Vars = []Var{
 	{"PORTAL_DEMO_DATA", "true in development", false, "Load the demo organisations and users on start-up (idempotent)."},
 	{"PORTAL_SUPPORT_EMAIL", "support@procurement.example.nhs.uk", false, "Who people without access are told to contact."},
 	{"PORTAL_MASTER_KEY_FILE", "data/master.key in development", false, "File holding the base64 master key, instead of PORTAL_MASTER_KEY. In development a key is made there on first start."},
-	{"PORTAL_DOCUMENTS_DIR", "data/documents", false, "Folder where encrypted documents are stored."},
+	{"PORTAL_DOCUMENTS_BACKEND", DocumentsLocal, false, "Where encrypted documents are stored: `local` in PORTAL_DOCUMENTS_DIR, or `s3` in an S3 (or S3-compatible) bucket set by the PORTAL_S3_* variables, so that several instances share them without a shared folder."},
+	{"PORTAL_DOCUMENTS_DIR", "data/documents", false, "Folder where encrypted documents are stored (with PORTAL_DOCUMENTS_BACKEND=local)."},
+	{"PORTAL_S3_ENDPOINT", "", false, "With PORTAL_DOCUMENTS_BACKEND=s3 (required): the S3 server as host or host:port without a scheme, e.g. `s3.eu-west-2.amazonaws.com`."},
+	{"PORTAL_S3_REGION", "us-east-1", false, "With PORTAL_DOCUMENTS_BACKEND=s3: the bucket's region."},
+	{"PORTAL_S3_BUCKET", "", false, "With PORTAL_DOCUMENTS_BACKEND=s3 (required): the bucket, which must already exist; the portal never creates one."},
+	{"PORTAL_S3_ACCESS_KEY", "", false, "With PORTAL_DOCUMENTS_BACKEND=s3 (required): the access key ID."},
+	{"PORTAL_S3_SECRET_KEY", "", true, "With PORTAL_DOCUMENTS_BACKEND=s3 (required): the secret access key."},
+	{"PORTAL_S3_TLS", "true", false, "With PORTAL_DOCUMENTS_BACKEND=s3: reach the endpoint over HTTPS. Set `false` only for a server on the same machine or a private network."},
+	{"PORTAL_S3_PREFIX", "", false, "With PORTAL_DOCUMENTS_BACKEND=s3: keep the documents under this prefix (folder) of the bucket, so the bucket can hold other things too."},
 	{"PORTAL_UPLOAD_MAX", "512MiB", false, "Largest file one upload may be (bytes, or with KiB, MiB or GiB)."},
 	{"PORTAL_ORG_QUOTA", "50GiB", false, "Total size of documents one organisation may store."},
 	{"PORTAL_SMTP_URL", "", true, "SMTP server for email, e.g. `smtp://user:password@smtp.example.nhs.uk:587`. Unset outside production: email goes to the development outbox page."},
@@ -164,7 +194,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.DatabaseURL = r.str("PORTAL_DATABASE_URL", c.DataDir+"/portal.db")
 	c.MasterKeyFile = r.str("PORTAL_MASTER_KEY_FILE", "")
+	c.DocumentsBackend = r.oneOf("PORTAL_DOCUMENTS_BACKEND", DocumentsLocal, DocumentsLocal, DocumentsS3)
 	c.DocumentsDir = r.str("PORTAL_DOCUMENTS_DIR", c.DataDir+"/documents")
+	c.S3 = r.s3(c.DocumentsBackend == DocumentsS3)
 	c.UploadMax = r.size("PORTAL_UPLOAD_MAX", 512<<20)
 	c.OrgQuota = r.size("PORTAL_ORG_QUOTA", 50<<30)
 	c.SMTPURL = r.str("PORTAL_SMTP_URL", "")
@@ -236,10 +268,14 @@ func (c Config) Masked() []any {
 		"session_key", mask(c.SessionKey), "master_key", mask(c.MasterKey),
 		"session_idle", c.SessionIdle.String(), "session_absolute", c.SessionAbsolute.String(),
 		"dev_idp", c.DevIdP, "demo_data", c.DemoData, "trust_proxy", c.TrustProxy,
-		"master_key_file", c.MasterKeyFile, "documents_dir", c.DocumentsDir,
+		"master_key_file", c.MasterKeyFile, "documents_backend", c.DocumentsBackend, "documents_dir", c.DocumentsDir,
 		"upload_max", c.UploadMax, "org_quota", c.OrgQuota,
 		"smtp", maskURL(c.SMTPURL), "mail_from", c.MailFrom,
 		"min_bid_period", fmt.Sprint(c.MinBidPeriod), "ocid_prefix", c.OCIDPrefix,
+	}
+	if c.DocumentsBackend == DocumentsS3 {
+		out = append(out, "s3", fmt.Sprintf("endpoint=%s tls=%t region=%s bucket=%s prefix=%s access_key=%s secret_key=%s",
+			c.S3.Endpoint, c.S3.TLS, c.S3.Region, c.S3.Bucket, c.S3.Prefix, c.S3.AccessKey, mask([]byte(c.S3.SecretKey))))
 	}
 	for _, p := range c.Providers {
 		out = append(out, "provider_"+p.ID, fmt.Sprintf("issuer=%s client_id=%s client_secret=%s role_source=%s",
@@ -416,6 +452,35 @@ func (r *reader) list(name string, def []string) []string {
 		}
 	}
 	return out
+}
+
+// s3 reads the PORTAL_S3_* variables. They are always read (so a typo is
+// reported whatever the backend) but required only when used.
+func (r *reader) s3(used bool) S3Settings {
+	s := S3Settings{
+		Endpoint:  r.str("PORTAL_S3_ENDPOINT", ""),
+		Region:    r.str("PORTAL_S3_REGION", "us-east-1"),
+		Bucket:    r.str("PORTAL_S3_BUCKET", ""),
+		AccessKey: r.str("PORTAL_S3_ACCESS_KEY", ""),
+		SecretKey: r.str("PORTAL_S3_SECRET_KEY", ""),
+		TLS:       r.boolean("PORTAL_S3_TLS", true),
+		Prefix:    r.str("PORTAL_S3_PREFIX", ""),
+	}
+	if strings.Contains(s.Endpoint, "/") {
+		r.fail("PORTAL_S3_ENDPOINT", fmt.Sprintf("is %q; give host or host:port only, without https:// or a path (PORTAL_S3_TLS chooses HTTPS)", s.Endpoint))
+	}
+	if !used {
+		return s
+	}
+	for _, v := range []struct{ name, value string }{
+		{"PORTAL_S3_ENDPOINT", s.Endpoint}, {"PORTAL_S3_BUCKET", s.Bucket},
+		{"PORTAL_S3_ACCESS_KEY", s.AccessKey}, {"PORTAL_S3_SECRET_KEY", s.SecretKey},
+	} {
+		if v.value == "" {
+			r.fail(v.name, "is required with PORTAL_DOCUMENTS_BACKEND=s3")
+		}
+	}
+	return s
 }
 
 func (r *reader) provider(id string) Provider {

@@ -543,3 +543,108 @@ func TestOCIDPrefix(t *testing.T) {
 		}
 	}
 }
+
+// s3Vars is a complete S3 documents configuration.
+func s3Vars() map[string]string {
+	return map[string]string{
+		"PORTAL_DOCUMENTS_BACKEND": "S3",
+		"PORTAL_S3_ENDPOINT":       "s3.eu-west-2.amazonaws.com",
+		"PORTAL_S3_REGION":         "eu-west-2",
+		"PORTAL_S3_BUCKET":         "portal-documents",
+		"PORTAL_S3_ACCESS_KEY":     "AKIAPORTALEXAMPLE",
+		"PORTAL_S3_SECRET_KEY":     "s3-secret-key-value",
+		"PORTAL_S3_PREFIX":         "prod",
+	}
+}
+
+// TestDocumentsBackend: documents stay in the local folder unless
+// PORTAL_DOCUMENTS_BACKEND=s3, which reads the PORTAL_S3_* settings.
+func TestDocumentsBackend(t *testing.T) {
+	c, err := config.Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DocumentsBackend != config.DocumentsLocal || c.S3.Region != "us-east-1" || !c.S3.TLS {
+		t.Errorf("defaults: backend %q, S3 %+v; want local, us-east-1 and TLS", c.DocumentsBackend, c.S3)
+	}
+
+	c, err = config.Load(envOf(s3Vars()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.S3Settings{Endpoint: "s3.eu-west-2.amazonaws.com", Region: "eu-west-2", Bucket: "portal-documents",
+		AccessKey: "AKIAPORTALEXAMPLE", SecretKey: "s3-secret-key-value", TLS: true, Prefix: "prod"}
+	if c.DocumentsBackend != config.DocumentsS3 || c.S3 != want {
+		t.Errorf("backend %q, S3 %+v; want s3 and %+v", c.DocumentsBackend, c.S3, want)
+	}
+	c, err = config.Load(envOf(withVars(s3Vars(), map[string]string{"PORTAL_S3_ENDPOINT": "127.0.0.1:7070", "PORTAL_S3_TLS": "false", "PORTAL_S3_REGION": ""})))
+	if err != nil || c.S3.TLS || c.S3.Endpoint != "127.0.0.1:7070" || c.S3.Region != "us-east-1" {
+		t.Errorf("plain HTTP endpoint: S3 %+v (err %v)", c.S3, err)
+	}
+}
+
+// TestDocumentsBackendProblems: with s3 every missing setting is named, and
+// a bad backend, endpoint or TLS flag names its variable whatever the
+// backend.
+func TestDocumentsBackendProblems(t *testing.T) {
+	_, err := config.Load(envOf(map[string]string{"PORTAL_DOCUMENTS_BACKEND": "s3"}))
+	for _, name := range []string{"PORTAL_S3_ENDPOINT", "PORTAL_S3_BUCKET", "PORTAL_S3_ACCESS_KEY", "PORTAL_S3_SECRET_KEY"} {
+		if err == nil || !strings.Contains(err.Error(), name+" is required with PORTAL_DOCUMENTS_BACKEND=s3") {
+			t.Errorf("s3 without settings: err = %v, want %s named", err, name)
+		}
+	}
+	for name := range s3Vars() {
+		if name == "PORTAL_DOCUMENTS_BACKEND" || name == "PORTAL_S3_REGION" || name == "PORTAL_S3_PREFIX" {
+			continue
+		}
+		_, err := config.Load(envOf(withVars(s3Vars(), map[string]string{name: ""})))
+		if err == nil || !strings.Contains(err.Error(), name) || strings.Count(err.Error(), "is required") != 1 {
+			t.Errorf("without %s: err = %v, want that one named", name, err)
+		}
+	}
+	// The local backend needs none of them.
+	if _, err := config.Load(envOf(map[string]string{"PORTAL_DOCUMENTS_BACKEND": "local"})); err != nil {
+		t.Errorf("local backend: %v", err)
+	}
+	for name, bad := range map[string]string{
+		"PORTAL_DOCUMENTS_BACKEND": "nfs",
+		"PORTAL_S3_ENDPOINT":       "https://s3.eu-west-2.amazonaws.com",
+		"PORTAL_S3_TLS":            "sometimes",
+	} {
+		for _, base := range []map[string]string{{}, s3Vars()} {
+			_, err := config.Load(envOf(withVars(base, map[string]string{name: bad})))
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: err = %v, want one naming it", name, bad, err)
+			}
+		}
+	}
+}
+
+// TestMaskedShowsS3WithoutItsSecret: the start-up line says where documents
+// go, never the S3 secret key.
+func TestMaskedShowsS3WithoutItsSecret(t *testing.T) {
+	c, err := config.Load(envOf(s3Vars()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("starting", c.Masked()...)
+	out := buf.String()
+	if strings.Contains(out, "s3-secret-key-value") {
+		t.Errorf("masked output shows the S3 secret key:\n%s", out)
+	}
+	for _, s := range []string{"documents_backend=s3", "s3.eu-west-2.amazonaws.com", "bucket=portal-documents", "prefix=prod", "secret_key=(set, masked)"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("masked output lacks %q:\n%s", s, out)
+		}
+	}
+	local, err := config.Load(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("starting", local.Masked()...)
+	if got := buf.String(); strings.Contains(got, "secret_key") || !strings.Contains(got, "documents_backend=local") {
+		t.Errorf("local backend's masked output = %s; want the backend and no S3 settings", got)
+	}
+}

@@ -2,11 +2,9 @@ package documents
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,32 +22,6 @@ func newTestLocal(t *testing.T) *Local {
 		t.Fatal(err)
 	}
 	return l
-}
-
-func readObject(t *testing.T, l *Local, key string) []byte {
-	t.Helper()
-	rc, err := l.Open(context.Background(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func listed(t *testing.T, l *Local) map[string]time.Time {
-	t.Helper()
-	got := map[string]time.Time{}
-	if err := l.List(context.Background(), func(key string, modified time.Time) error {
-		got[key] = modified
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 func partialFiles(t *testing.T, l *Local) []string {
@@ -88,28 +60,35 @@ func TestNewLocalFolders(t *testing.T) {
 	}
 }
 
-func TestLocalPutOpenDeleteList(t *testing.T) {
-	l := newTestLocal(t)
-	ctx := context.Background()
-	start := time.Now().Add(-time.Second)
+// TestLocalContract runs the behaviour every Backend promises on the local
+// store; the tests below cover what is particular to it.
+func TestLocalContract(t *testing.T) {
+	RunBackendContract(t, BackendHarness{
+		New:       func(t *testing.T) Backend { return newTestLocal(t) },
+		Leftovers: func(t *testing.T, b Backend) []string { return partialFiles(t, b.(*Local)) },
+		// Something that Put never writes: a stray file and a misplaced key.
+		Stray: func(t *testing.T, b Backend) {
+			objects := filepath.Join(b.(*Local).Root, "objects")
+			if err := os.WriteFile(filepath.Join(objects, "stray.txt"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(objects, "zz"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(objects, "zz", "misplaced"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+}
 
-	objects := map[string][]byte{
-		"0b7f4a2e-1111-4c6e-9d55-0123456789ab": []byte("tender pack"),
-		"0bAAAAAA":                             {},
-		"ffffffff-big":                         randomBytes(t, 3<<20+5),
-	}
-	for key, content := range objects {
-		n, err := l.Put(ctx, key, bytes.NewReader(content))
-		if err != nil {
-			t.Fatalf("Put %s: %v", key, err)
-		}
-		if n != int64(len(content)) {
-			t.Errorf("Put %s wrote %d bytes, want %d", key, n, len(content))
-		}
-	}
-	for key, content := range objects {
-		if got := readObject(t, l, key); !bytes.Equal(got, content) {
-			t.Errorf("Open %s: %d bytes differ", key, len(got))
+// TestLocalLayout: an object lives in the fan-out folder named by its key's
+// first two characters, readable by the portal's user only.
+func TestLocalLayout(t *testing.T) {
+	l := newTestLocal(t)
+	for _, key := range []string{"0b7f4a2e-1111-4c6e-9d55-0123456789ab", "ffffffff-big"} {
+		if _, err := l.Put(context.Background(), key, strings.NewReader("tender pack")); err != nil {
+			t.Fatal(err)
 		}
 		info, err := os.Stat(filepath.Join(l.Root, "objects", key[:2], key))
 		if err != nil {
@@ -118,166 +97,6 @@ func TestLocalPutOpenDeleteList(t *testing.T) {
 		if info.Mode().Perm() != 0o600 {
 			t.Errorf("object %s mode %v, want 0600", key, info.Mode().Perm())
 		}
-	}
-
-	got := listed(t, l)
-	if len(got) != len(objects) {
-		t.Errorf("List gave %v, want the %d stored keys", got, len(objects))
-	}
-	for key := range objects {
-		mod, ok := got[key]
-		if !ok {
-			t.Errorf("List missed %s", key)
-		} else if mod.Before(start) || mod.After(time.Now().Add(time.Second)) {
-			t.Errorf("List gave %s modified %v", key, mod)
-		}
-	}
-
-	// An error from fn stops the listing and comes back.
-	stop := errors.New("stop")
-	calls := 0
-	if err := l.List(ctx, func(string, time.Time) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
-		t.Errorf("List with a failing fn: err %v after %d calls", err, calls)
-	}
-
-	if err := l.Delete(ctx, "0bAAAAAA"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := l.Open(ctx, "0bAAAAAA"); !errors.Is(err, ErrObjectNotFound) {
-		t.Errorf("Open after Delete: err = %v, want ErrObjectNotFound", err)
-	}
-	if err := l.Delete(ctx, "0bAAAAAA"); err != nil {
-		t.Errorf("Delete of an absent object: %v", err)
-	}
-	if _, err := l.Open(ctx, "neverstored"); !errors.Is(err, ErrObjectNotFound) {
-		t.Errorf("Open of a missing key: err = %v, want ErrObjectNotFound", err)
-	}
-	if _, ok := listed(t, l)["0bAAAAAA"]; ok {
-		t.Error("List still shows a deleted object")
-	}
-	if p := partialFiles(t, l); len(p) != 0 {
-		t.Errorf("partial files left after successful Puts: %v", p)
-	}
-}
-
-func TestLocalInvalidKeys(t *testing.T) {
-	l := newTestLocal(t)
-	ctx := context.Background()
-	bad := []string{"", "../x", "a/b", "../../../../etc/passwd", "short", "abcdefg",
-		strings.Repeat("a", 129), "abcd.efgh", "abcd efgh", "abcd_efgh", "..abcdefgh", "abcdefgh\x00",
-		`abcd\efgh`, "abcdéfgh"}
-	for _, key := range bad {
-		if _, err := l.Put(ctx, key, strings.NewReader("x")); !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("Put(%q): err = %v, want ErrInvalidKey", key, err)
-		}
-		if _, err := l.Open(ctx, key); !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("Open(%q): err = %v, want ErrInvalidKey", key, err)
-		}
-		if err := l.Delete(ctx, key); !errors.Is(err, ErrInvalidKey) {
-			t.Errorf("Delete(%q): err = %v, want ErrInvalidKey", key, err)
-		}
-	}
-	for _, key := range []string{"abcdefgh", strings.Repeat("Z", 128), "--------", "0b7f4a2e-1111-4c6e-9d55-0123456789ab"} {
-		if !ValidKey(key) {
-			t.Errorf("ValidKey(%q) = false", key)
-		}
-	}
-	if p := partialFiles(t, l); len(p) != 0 {
-		t.Errorf("refused keys left partial files: %v", p)
-	}
-	if got := listed(t, l); len(got) != 0 {
-		t.Errorf("refused keys stored objects: %v", got)
-	}
-}
-
-func TestLocalFailingReader(t *testing.T) {
-	l := newTestLocal(t)
-	broken := errors.New("client went away")
-	r := &failingReader{r: bytes.NewReader(randomBytes(t, 8<<20)), n: 3<<20 + 17, err: broken}
-	n, err := l.Put(context.Background(), "halfway-1", r)
-	if !errors.Is(err, broken) {
-		t.Fatalf("err = %v, want the reader's error", err)
-	}
-	if n != 3<<20+17 {
-		t.Errorf("Put reported %d bytes", n)
-	}
-	if _, err := l.Open(context.Background(), "halfway-1"); !errors.Is(err, ErrObjectNotFound) {
-		t.Errorf("object exists after a failed Put: %v", err)
-	}
-	if p := partialFiles(t, l); len(p) != 0 {
-		t.Errorf("partial files left: %v", p)
-	}
-}
-
-// TestLocalReaderErrorTypes checks a caller's own error type survives Put,
-// as the upload pipeline needs to tell "file too large" from a disk error.
-func TestLocalReaderErrorTypes(t *testing.T) {
-	l := newTestLocal(t)
-	pr, pw := io.Pipe()
-	go func() {
-		_, _ = pw.Write([]byte("some bytes"))
-		pw.CloseWithError(&os.PathError{Op: "limit", Path: "upload", Err: os.ErrInvalid})
-	}()
-	_, err := l.Put(context.Background(), "typed-err", pr)
-	var pe *os.PathError
-	if !errors.As(err, &pe) || pe.Op != "limit" {
-		t.Fatalf("err = %v, want the reader's *os.PathError", err)
-	}
-}
-
-// cancellingReader produces data forever and cancels its context after
-// limit bytes, as a request whose client disconnects mid-upload.
-type cancellingReader struct {
-	cancel context.CancelFunc
-	limit  int
-	n      int
-}
-
-func (c *cancellingReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(i)
-	}
-	c.n += len(p)
-	if c.n >= c.limit {
-		c.cancel()
-	}
-	return len(p), nil
-}
-
-func TestLocalCancelledMidCopy(t *testing.T) {
-	l := newTestLocal(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	r := &cancellingReader{cancel: cancel, limit: 5 << 20}
-	done := make(chan error, 1)
-	go func() {
-		_, err := l.Put(ctx, "cancelled-1", r)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("err = %v, want context.Canceled", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Put kept copying after its context was cancelled")
-	}
-	if r.n > 8<<20 {
-		t.Errorf("Put read %d MiB after cancellation at 5 MiB", r.n>>20)
-	}
-	if _, err := l.Open(context.Background(), "cancelled-1"); !errors.Is(err, ErrObjectNotFound) {
-		t.Errorf("object exists after a cancelled Put: %v", err)
-	}
-	if p := partialFiles(t, l); len(p) != 0 {
-		t.Errorf("partial files left: %v", p)
-	}
-
-	// An already-cancelled context stores nothing at all.
-	if _, err := l.Put(ctx, "cancelled-2", strings.NewReader("x")); !errors.Is(err, context.Canceled) {
-		t.Errorf("Put with a cancelled context: err = %v", err)
-	}
-	if got := listed(t, l); len(got) != 0 {
-		t.Errorf("objects stored: %v", got)
 	}
 }
 
@@ -321,140 +140,6 @@ func TestLocalCleanPartial(t *testing.T) {
 	}
 	if got := listed(t, l); len(got) != 1 {
 		t.Errorf("CleanPartial touched stored objects: %v", got)
-	}
-}
-
-// TestLocalCleanPartialDuringPut shows a Put whose partial file is cleaned
-// away fails rather than publishing a missing or incomplete object.
-func TestLocalCleanPartialDuringPut(t *testing.T) {
-	l := newTestLocal(t)
-	ctx := context.Background()
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := l.Put(ctx, "cleaned-away", pr)
-		done <- err
-	}()
-	if _, err := pw.Write([]byte("first chunk")); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := l.CleanPartial(ctx, 0); err != nil || n != 1 {
-		t.Fatalf("CleanPartial = %d, %v", n, err)
-	}
-	_, _ = pw.Write([]byte("second chunk"))
-	pw.Close()
-	if err := <-done; err == nil {
-		t.Fatal("Put succeeded although its partial file was removed")
-	}
-	if _, err := l.Open(ctx, "cleaned-away"); !errors.Is(err, ErrObjectNotFound) {
-		t.Errorf("object exists: %v", err)
-	}
-}
-
-func TestLocalReplaceIsAtomic(t *testing.T) {
-	l := newTestLocal(t)
-	ctx := context.Background()
-	oldContent := randomBytes(t, 2<<20)
-	if _, err := l.Put(ctx, "replaced", bytes.NewReader(oldContent)); err != nil {
-		t.Fatal(err)
-	}
-	// A reader that opened the old object keeps reading all of it.
-	rc, err := l.Open(ctx, "replaced")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	head := make([]byte, 1000)
-	if _, err := io.ReadFull(rc, head); err != nil {
-		t.Fatal(err)
-	}
-
-	// While the new content streams in, the old object is still whole.
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := l.Put(ctx, "replaced", pr)
-		done <- err
-	}()
-	if _, err := pw.Write([]byte("new ")); err != nil {
-		t.Fatal(err)
-	}
-	if got := readObject(t, l, "replaced"); !bytes.Equal(got, oldContent) {
-		t.Error("the old object changed while its replacement was being written")
-	}
-	if _, err := pw.Write([]byte("content")); err != nil {
-		t.Fatal(err)
-	}
-	pw.Close()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if got := readObject(t, l, "replaced"); string(got) != "new content" {
-		t.Errorf("after replacing: %q", got)
-	}
-	rest, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(append(head, rest...), oldContent) {
-		t.Error("a reader of the old object saw the new one")
-	}
-	if got := listed(t, l); len(got) != 1 {
-		t.Errorf("List after replacing: %v", got)
-	}
-}
-
-func TestLocalListSkipsPartial(t *testing.T) {
-	l := newTestLocal(t)
-	ctx := context.Background()
-	if _, err := l.Put(ctx, "finished", strings.NewReader("done")); err != nil {
-		t.Fatal(err)
-	}
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		_, err := l.Put(ctx, "inprogress", pr)
-		done <- err
-	}()
-	if _, err := pw.Write(make([]byte, 64<<10)); err != nil {
-		t.Fatal(err)
-	}
-	// Something that Put never writes: a stray file and a misplaced key.
-	if err := os.WriteFile(filepath.Join(l.Root, "objects", "stray.txt"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(l.Root, "objects", "zz"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(l.Root, "objects", "zz", "misplaced"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	if p := partialFiles(t, l); len(p) != 1 {
-		t.Fatalf("want one partial file while Put runs, have %v", p)
-	}
-	got := listed(t, l)
-	if _, ok := got["finished"]; !ok || len(got) != 1 {
-		t.Errorf("List = %v, want only the finished object", got)
-	}
-	pw.CloseWithError(errors.New("abandoned"))
-	if err := <-done; err == nil {
-		t.Fatal("abandoned Put succeeded")
-	}
-}
-
-func TestLocalCancelledList(t *testing.T) {
-	l := newTestLocal(t)
-	for i := range 3 {
-		if _, err := l.Put(context.Background(), fmt.Sprintf("object-%d", i), strings.NewReader("x")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	calls := 0
-	err := l.List(ctx, func(string, time.Time) error { calls++; cancel(); return nil })
-	if !errors.Is(err, context.Canceled) || calls != 1 {
-		t.Errorf("List: err %v after %d calls, want context.Canceled after 1", err, calls)
 	}
 }
 
