@@ -38,10 +38,24 @@ type Authorizer struct {
 	current atomic.Pointer[loaded]
 }
 
+// loaded is one snapshot of the rules and role assignments with the
+// decisions made on it. A decision depends on nothing but the snapshot
+// and the four request values (the model's matcher calls only g and
+// keyMatch), so it is remembered until the next reload replaces the
+// snapshot: a page asks a dozen questions of the navigation alone, and
+// casbin's expression evaluator takes tens of microseconds for each.
 type loaded struct {
-	enforcer *casbin.Enforcer
-	version  int64
+	enforcer   *casbin.Enforcer
+	version    int64
+	decisions  sync.Map // decisionKey -> bool
+	remembered atomic.Int64
 }
+
+// maxDecisions bounds the decisions remembered per snapshot (a few MiB);
+// beyond it checks are evaluated every time.
+const maxDecisions = 200_000
+
+type decisionKey struct{ user, domain, obj, act string }
 
 // New loads the model and policy text (from policies/) and the role
 // assignments from db.
@@ -58,10 +72,18 @@ func New(ctx context.Context, db *store.DB, modelText, policyCSV string, log *sl
 
 // Allowed reports whether user may perform act on obj in domain.
 func (a *Authorizer) Allowed(user, domain, obj, act string) bool {
-	ok, err := a.current.Load().enforcer.Enforce(user, domain, obj, act)
+	l := a.current.Load()
+	key := decisionKey{user, domain, obj, act}
+	if ok, found := l.decisions.Load(key); found {
+		return ok.(bool)
+	}
+	ok, err := l.enforcer.Enforce(user, domain, obj, act)
 	if err != nil {
 		a.log.Error("authorisation check failed; refusing", "err", err)
 		return false
+	}
+	if l.remembered.Add(1) <= maxDecisions {
+		l.decisions.Store(key, ok)
 	}
 	return ok
 }

@@ -1,0 +1,213 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nhsprocure/portal/internal/app"
+	"github.com/nhsprocure/portal/internal/app/apptest"
+	"github.com/nhsprocure/portal/internal/domaintest"
+	"github.com/nhsprocure/portal/internal/seed"
+	"github.com/nhsprocure/portal/internal/store"
+	"github.com/nhsprocure/portal/internal/store/storetest"
+)
+
+// Load of the signed-in pages benchmark.
+const (
+	pageUsers    = 50   // people signed in at once, each with their own session
+	pageRequests = 3000 // requests per page, shared among them
+)
+
+// benchPages are the signed-in pages a buyer uses most, as paths for one
+// person: their dashboard, their competitions, and the opened bids of one
+// competition their trust leads.
+var benchPages = []struct {
+	name string
+	path func(u pageUser) string
+}{
+	{"dashboard", func(pageUser) string { return "/" }},
+	{"competitions", func(pageUser) string { return "/competitions" }},
+	{"bids", func(u pageUser) string { return "/competitions/" + u.competitionID + "/bids" }},
+}
+
+type pageUser struct {
+	subject, competitionID string
+	browser                *apptest.Browser
+}
+
+// BenchmarkSignedInPages loads the national data set (portal seed --scale
+// national) into PostgreSQL, signs in 50 trust procurement leads (each
+// leading an opened competition) through the development provider, and
+// has all 50 request each page at once, 3,000 requests per page. Beside
+// each page it serves the very HTML the portal sent, from a bare Echo
+// handler on another loopback port, to the same 50 clients: the baseline
+// of what HTTP, the client and the machine cost without the portal's
+// work. It reports p50, p99 and requests per second for both, the ratio
+// of throughputs, and the process's peak memory while the pages were
+// served (the process also holds the 50 clients and the bare server).
+// Targets: p99 under 100 ms, at least a quarter of the bare throughput.
+func BenchmarkSignedInPages(b *testing.B) {
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		b.Skip("the signed-in pages benchmark runs on PostgreSQL: set " + storetest.EnvPostgres)
+	}
+	h := apptest.New(b, store.Postgres, nil)
+	ctx := context.Background()
+	began := time.Now()
+	counts, err := seed.Load(ctx, seed.Deps{DB: h.App.DB, Audit: h.App.Audit, Sealed: h.App.Sealed, Now: h.Clock.Now(),
+		DevIssuer: app.DevIssuer(h.App.Config)}, seed.Scales["national"], 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("national data set loaded in %s: %d competitions, %d bids, %d contracts, %d audit entries",
+		time.Since(began).Round(time.Second), counts.Competitions, counts.Bids, counts.Contracts, counts.AuditEntries)
+	users := signInLeads(b, h)
+	for _, page := range benchPages {
+		b.Run(page.name, func(b *testing.B) {
+			bodies := make([]string, len(users))
+			for i, u := range users {
+				r := u.browser.Get(page.path(u))
+				if r.Status != http.StatusOK {
+					b.Fatalf("%s for %s: status %d", page.path(u), u.subject, r.Status)
+				}
+				bodies[i] = r.Body
+			}
+			bare := bareServer(b, users, bodies)
+			for range b.N {
+				mem := domaintest.SampleMemory(50 * time.Millisecond)
+				portal, portalWall := hammer(b, users, func(u pageUser) string { return h.URL + page.path(u) })
+				peak := mem.Stop()
+				base, baseWall := hammer(b, users, func(u pageUser) string { return bare + page.path(u) })
+				rps := float64(len(portal)) / portalWall.Seconds()
+				bareRPS := float64(len(base)) / baseWall.Seconds()
+				p99 := domaintest.PercentileMS(portal, 0.99)
+				b.ReportMetric(domaintest.PercentileMS(portal, 0.50), "p50-ms")
+				b.ReportMetric(p99, "p99-ms")
+				b.ReportMetric(rps, "req/s")
+				b.ReportMetric(domaintest.PercentileMS(base, 0.50), "bare-p50-ms")
+				b.ReportMetric(domaintest.PercentileMS(base, 0.99), "bare-p99-ms")
+				b.ReportMetric(bareRPS, "bare-req/s")
+				b.ReportMetric(rps/bareRPS, "ratio-vs-bare")
+				b.ReportMetric(domaintest.MiB(peak.RSSBytes), "rss-peak-MiB")
+				b.ReportMetric(domaintest.MiB(peak.HeapBytes), "heap-peak-MiB")
+				b.Logf("%d users, %d requests of %s (%d bytes for the first user)", len(users), len(portal), page.name, len(bodies[0]))
+			}
+		})
+	}
+}
+
+// signInLeads signs in the trust procurement leads of the pageUsers trusts
+// leading the most opened competitions, each in a browser of their own,
+// with the opened competition of theirs that has the most bids.
+func signInLeads(b *testing.B, h *apptest.Harness) []pageUser {
+	b.Helper()
+	var rows []struct{ Subject, CompetitionID string }
+	err := h.App.DB.Raw(`
+		SELECT u.subject, c.id AS competition_id
+		FROM competitions c
+		JOIN memberships m ON m.organisation_id = c.lead_org_id AND m.role = 'trust_lead'
+		JOIN users u ON u.id = m.user_id
+		WHERE c.opened_at IS NOT NULL
+		  AND c.id = (SELECT c2.id FROM competitions c2 WHERE c2.lead_org_id = c.lead_org_id AND c2.opened_at IS NOT NULL
+		              ORDER BY (SELECT COUNT(*) FROM competition_bids cb WHERE cb.competition_id = c2.id) DESC, c2.id LIMIT 1)
+		ORDER BY (SELECT COUNT(*) FROM competitions c3 WHERE c3.lead_org_id = c.lead_org_id) DESC, u.subject
+		LIMIT ?`, pageUsers).Scan(&rows).Error
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(rows) < pageUsers {
+		b.Fatalf("only %d trust leads lead an opened competition, want %d", len(rows), pageUsers)
+	}
+	users := make([]pageUser, len(rows))
+	for i, r := range rows {
+		users[i] = pageUser{subject: r.Subject, competitionID: r.CompetitionID, browser: h.Browser(b)}
+		users[i].browser.SignInAs(r.Subject)
+	}
+	return users
+}
+
+// bareServer serves each user's copy of the page from a bare Echo handler:
+// no middleware, no session, no database; the same bytes as the portal
+// sent them. It returns its base URL.
+func bareServer(b *testing.B, users []pageUser, bodies []string) string {
+	b.Helper()
+	byPath := map[string][]byte{}
+	e := echo.New()
+	for i, u := range users {
+		for _, page := range benchPages {
+			byPath[page.path(u)] = []byte(bodies[i])
+		}
+	}
+	e.GET("/*", func(c echo.Context) error {
+		body, ok := byPath[c.Request().URL.Path]
+		if !ok {
+			return echo.ErrNotFound
+		}
+		return c.HTMLBlob(http.StatusOK, body)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// hammer has every user request their URL until pageRequests requests
+// have been made in all, all users at once, and returns each request's
+// latency and the wall time. Any status but 200 fails the benchmark.
+func hammer(b *testing.B, users []pageUser, url func(pageUser) string) ([]time.Duration, time.Duration) {
+	b.Helper()
+	per := pageRequests / len(users)
+	times := make([][]time.Duration, len(users))
+	errs := make([]error, len(users))
+	var wg sync.WaitGroup
+	began := time.Now()
+	for i, u := range users {
+		wg.Go(func() {
+			target := url(u)
+			for range per {
+				t0 := time.Now()
+				resp, err := u.browser.Client.Get(target)
+				if err == nil {
+					_, err = drain(resp)
+				}
+				times[i] = append(times[i], time.Since(t0))
+				if err != nil {
+					errs[i] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	wall := time.Since(began)
+	var all []time.Duration
+	for i := range users {
+		if errs[i] != nil {
+			b.Fatalf("%s: %v", users[i].subject, errs[i])
+		}
+		all = append(all, times[i]...)
+	}
+	return all, wall
+}
+
+// drain reads and closes a response, failing on any status but 200.
+func drain(resp *http.Response) (int64, error) {
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return n, err
+}
