@@ -187,15 +187,32 @@ func (s *Service) Buyers(ctx context.Context, competitionID string) ([]Buyer, er
 	return buyers(s.DB.WithContext(ctx), competitionID)
 }
 
+// WithBuyers returns the competition and its buying trusts, lead first,
+// as Competition and Buyers do, reading the competition once.
+func (s *Service) WithBuyers(ctx context.Context, competitionID string) (*Competition, []Buyer, error) {
+	db := s.DB.WithContext(ctx)
+	c, err := load(db, competitionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := buyersOf(db, c)
+	return c, b, err
+}
+
 func buyers(db *gorm.DB, competitionID string) ([]Buyer, error) {
 	c, err := load(db, competitionID)
 	if err != nil {
 		return nil, err
 	}
+	return buyersOf(db, c)
+}
+
+// buyersOf lists c's buying trusts, lead first, in one query with their
+// organisations joined.
+func buyersOf(db *gorm.DB, c *Competition) ([]Buyer, error) {
 	var out []Buyer
-	err = db.Preload("Organisation").
-		Joins("JOIN organisations o ON o.id = competition_buyers.organisation_id").
-		Where("competition_buyers.competition_id = ?", competitionID).Order("o.name, competition_buyers.id").Find(&out).Error
+	err := db.Joins("Organisation").
+		Where("competition_buyers.competition_id = ?", c.ID).Order(`"Organisation".name, competition_buyers.id`).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list buyers: %w", err)
 	}

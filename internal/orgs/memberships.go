@@ -132,8 +132,10 @@ func (s *Service) MembershipsOf(ctx context.Context, userID string) ([]Membershi
 
 func membershipsOf(db *gorm.DB, userID string) ([]Membership, error) {
 	var out []Membership
-	err := db.Preload("Organisation").Joins("JOIN organisations o ON o.id = memberships.organisation_id").
-		Where("memberships.user_id = ?", userID).Order("o.name, memberships.role").Find(&out).Error
+	// One query, the organisation joined: every signed-in request reads
+	// the viewer's memberships.
+	err := db.Joins("Organisation").
+		Where("memberships.user_id = ?", userID).Order(`"Organisation".name, memberships.role`).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list memberships: %w", err)
 	}
