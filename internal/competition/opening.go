@@ -292,10 +292,25 @@ func exclusion(c *Competition, inv *Invitee) string {
 }
 
 // openBox opens the box and records the bids (see OpenBids, which has
-// checked the two keys), returning how many were opened and excluded.
-func (s *Service) openBox(ctx context.Context, actor audit.Actor, competitionID string) (int, int, error) {
+// checked the two keys), returning how many were opened and excluded. One
+// opening of the competition runs at a time across every instance
+// (sealed.Exclusively): an opener that waited for another is told the bids
+// have already been opened, without decrypting them again.
+func (s *Service) openBox(ctx context.Context, actor audit.Actor, competitionID string) (opened, excluded int, err error) {
+	err = s.Sealed.Exclusively(ctx, openingScope(competitionID), func() error {
+		opened, excluded, err = s.openBoxOnce(ctx, actor, competitionID)
+		return err
+	})
+	return opened, excluded, err
+}
+
+// openBoxOnce is openBox's work, under its lock.
+func (s *Service) openBoxOnce(ctx context.Context, actor audit.Actor, competitionID string) (int, int, error) {
 	c, err := s.Competition(ctx, competitionID)
 	if err != nil {
+		return 0, 0, err
+	}
+	if err := openable(c, s.now()); err != nil {
 		return 0, 0, err
 	}
 	opened, err := s.Sealed.Open(ctx, actor, BidBox(c))

@@ -212,10 +212,25 @@ func (s *Service) OpenApplications(ctx context.Context, actor audit.Actor, frame
 }
 
 // open decrypts every lot's box and records the applications (see
-// OpenApplications, which has checked the two keys).
-func (s *Service) open(ctx context.Context, actor audit.Actor, frameworkID string) (int, error) {
+// OpenApplications, which has checked the two keys). One opening of the
+// framework runs at a time across every instance (sealed.Exclusively): an
+// opener that waited for another is told the applications have already
+// been opened, without decrypting them again.
+func (s *Service) open(ctx context.Context, actor audit.Actor, frameworkID string) (recorded int, err error) {
+	err = s.Sealed.Exclusively(ctx, openingScope(frameworkID), func() error {
+		recorded, err = s.openOnce(ctx, actor, frameworkID)
+		return err
+	})
+	return recorded, err
+}
+
+// openOnce is open's work, under its lock.
+func (s *Service) openOnce(ctx context.Context, actor audit.Actor, frameworkID string) (int, error) {
 	f, err := s.Framework(ctx, frameworkID)
 	if err != nil {
+		return 0, err
+	}
+	if err := openable(f, s.now()); err != nil {
 		return 0, err
 	}
 	lots, err := s.Lots(ctx, frameworkID)

@@ -43,6 +43,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -219,6 +220,9 @@ type Service struct {
 	Audit *audit.Log
 	Clock clock.Clock
 	Keys  *documents.Keyring
+
+	// opening serialises openings in this process on SQLite (Exclusively).
+	opening sync.Mutex
 }
 
 func (s *Service) now() time.Time { return s.Clock.Now().UTC().Truncate(time.Microsecond) }
