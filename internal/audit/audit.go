@@ -31,7 +31,9 @@ const (
 // genesis is the previous-hash of the first entry.
 const genesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// chainLock is the PostgreSQL advisory lock key that serialises appends.
+// chainLock is the first half of the PostgreSQL advisory lock key that
+// serialises appends; the second half is the schema's, since each schema
+// holds a chain of its own (advisory locks are database-wide).
 const chainLock = 7_244_001
 
 // Entry is one row of the audit log.
@@ -125,7 +127,7 @@ func (l *Log) Append(tx *gorm.DB, actor Actor, ev Event) error {
 // links to.
 func lockHead(tx *gorm.DB) (string, error) {
 	if tx.Dialector.Name() == "postgres" {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", chainLock).Error; err != nil {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", chainLock).Error; err != nil {
 			return "", fmt.Errorf("lock audit chain: %w", err)
 		}
 	}
