@@ -18,6 +18,7 @@ import (
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 	"github.com/casbin/casbin/v2/persist"
+	defaultrolemanager "github.com/casbin/casbin/v2/rbac/default-role-manager"
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/store"
@@ -45,10 +46,13 @@ type Authorizer struct {
 // snapshot: a page asks a dozen questions of the navigation alone, and
 // casbin's expression evaluator takes tens of microseconds for each.
 type loaded struct {
-	enforcer   *casbin.Enforcer
-	version    int64
-	decisions  sync.Map // decisionKey -> bool
-	remembered atomic.Int64
+	enforcer *casbin.Enforcer
+	// permissions answers checks for the enforcer without its expression
+	// evaluator; nil when the model is not the one it answers for.
+	permissions *permissions
+	version     int64
+	decisions   sync.Map // decisionKey -> bool
+	remembered  atomic.Int64
 }
 
 // maxDecisions bounds the decisions remembered per snapshot (a few MiB);
@@ -77,7 +81,7 @@ func (a *Authorizer) Allowed(user, domain, obj, act string) bool {
 	if ok, found := l.decisions.Load(key); found {
 		return ok.(bool)
 	}
-	ok, err := l.enforcer.Enforce(user, domain, obj, act)
+	ok, err := l.decide(user, domain, obj, act)
 	if err != nil {
 		a.log.Error("authorisation check failed; refusing", "err", err)
 		return false
@@ -86,6 +90,14 @@ func (a *Authorizer) Allowed(user, domain, obj, act string) bool {
 		l.decisions.Store(key, ok)
 	}
 	return ok
+}
+
+// decide answers a check from the policy index, or casbin's evaluator.
+func (l *loaded) decide(user, domain, obj, act string) (bool, error) {
+	if l.permissions != nil {
+		return l.permissions.allowed(user, domain, obj, act)
+	}
+	return l.enforcer.Enforce(user, domain, obj, act)
 }
 
 // RolesIn returns the roles user holds in domain.
@@ -105,11 +117,29 @@ func (a *Authorizer) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("parse policies/model.conf: %w", err)
 	}
-	e, err := casbin.NewEnforcer(m, &adapter{ctx: ctx, db: a.db, policyCSV: a.policyCSV})
+	e, err := casbin.NewEnforcer(m)
 	if err != nil {
+		return fmt.Errorf("build the enforcer: %w", err)
+	}
+	// Seeing keyMatch(r.dom, p.dom) in the matcher (there for the policy
+	// lines' "trust:*" patterns), casbin also gives role assignments a
+	// domain matching function, and then every assignment added walks
+	// every domain already loaded (a reload of 100,000 took minutes) and a
+	// check in a domain where nobody holds a role walks them all again.
+	// Assignments hold exact domains only, so a role manager without that
+	// function gives the same answers; it is also the narrower rule, as a
+	// "*" in an organisation ID would match nothing but itself.
+	roles := defaultrolemanager.NewRoleManager(10)
+	e.SetRoleManager(roles)
+	e.SetAdapter(&adapter{ctx: ctx, db: a.db, policyCSV: a.policyCSV})
+	if err := e.LoadPolicy(); err != nil {
 		return fmt.Errorf("load role rules: %w", err)
 	}
-	a.current.Store(&loaded{enforcer: e, version: version})
+	perms := indexPermissions(e.GetModel(), roles)
+	if perms == nil {
+		a.log.Warn("policies/model.conf is not the model the policy index answers for; checks use casbin's evaluator, which is slower")
+	}
+	a.current.Store(&loaded{enforcer: e, permissions: perms, version: version})
 	return nil
 }
 
