@@ -5,12 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
+	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -24,100 +26,181 @@ import (
 	"github.com/nhsprocure/portal/internal/store/storetest"
 )
 
-// BenchmarkBidRushHTTP200 is the deadline rush through the portal's HTTP
-// server on PostgreSQL, signed in as 200 different suppliers through the
-// development OpenID provider. Each supplier has its bid drafted already
+// BenchmarkBidRushHTTP500 is the deadline rush the requirement states, run
+// through the portal's HTTP server on PostgreSQL: 500 suppliers, signed in
+// through the development OpenID provider, each submit a bid with a 1 MB
+// document within 60 seconds. Each supplier has its bid drafted already
 // (answers, prices, declarations: saved through the domain beforehand) and,
-// starting at a random moment within the same 10 seconds, does what its
-// browser would in the last minutes: open the document library, upload a
-// 1 MB PDF, open the bid's documents task and attach it, open check your
-// answers and submit. It reports the latency of the whole sequence and of
-// the submit request alone at p50 and p99 (and the worst), how many bids
-// were lost (suppliers without a sealed submission), server errors
-// (responses 500 or above) and other failures (any unexpected status or
-// transport error). Lost, server errors and failures must all be 0, or
+// starting at a random moment within the window, does what its browser
+// would in the last minutes: open the document library, upload a 1 MB PDF,
+// open the bid's documents task and attach it, open check your answers and
+// submit. It reports the latency of the whole sequence and of the submit
+// request alone at p50 and p99 (and the worst; each request's are logged),
+// how many bids were lost (suppliers without a sealed submission), server
+// errors (responses 500 or above) and other failures (any unexpected status
+// or transport error); lost, server errors and failures must all be 0, or
 // the benchmark fails.
-func BenchmarkBidRushHTTP200(b *testing.B) {
+//
+// It also reports the peak resident memory of the process during the rush
+// (sampled every 50 ms; the process holds the 500 clients as well as the
+// server, though each client makes its document only when it sends it) and
+// the peak Go heap in use, and, measured afterwards in the same run, a
+// baseline: PostgreSQL alone storing the same rows (a 1 MB bytea and a bid
+// row per supplier, one transaction each, on a pool the portal's size,
+// arrivals spread the same way), with the portal's p99 as a multiple of
+// the baseline's.
+func BenchmarkBidRushHTTP500(b *testing.B) {
 	if os.Getenv(storetest.EnvPostgres) == "" {
 		b.Skip("the bid rush runs on PostgreSQL: set " + storetest.EnvPostgres)
 	}
+	rush := domaintest.RushIssue
 	for range b.N {
 		b.StopTimer()
 		h := apptest.New(b, store.Postgres, nil)
 		ctx := context.Background()
-		fw, lot := openLot(b, h, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), domaintest.RushSuppliers)
-		suppliers := h.AddSuppliers(b, "bidder", domaintest.RushSuppliers)
-		for _, s := range suppliers {
-			h.Apply(b, fw, lot.ID, s.Actor, s.Email, "Live at 40 trusts.")
-		}
-		h.GoLive(b, fw)
-		aisha := h.Actor(b, "demo-trust-lead", orgs.KindTrust, "RJ7")
-		comp, _ := biddingCompetition(b, h, aisha, lot.ID, h.UserID(b, "demo-evaluator"))
-		bidders := make([]*rushBidder, len(suppliers))
-		for i, s := range suppliers {
-			content := domaintest.CompleteBid(b, h.App.Competition, comp, s.Label+" answers", int64(1000+i))
-			if err := h.App.Competition.SaveBidDraft(ctx, s.Actor, comp.ID, s.OrgID, content, 0); err != nil {
-				b.Fatal(err)
-			}
-			browser := h.Browser(b)
-			browser.SignInAs(s.Subject)
-			bidders[i] = &rushBidder{base: h.URL, client: browser.Client, page: "/competitions/" + comp.ID + "/bid",
-				name: fmt.Sprintf("case-study-%03d.pdf", i), doc: domaintest.RushPDF(b)}
-		}
+		comp, bidders := rushSetup(b, h, rush.Suppliers)
 
-		var wg sync.WaitGroup
+		runtime.GC()
+		debug.FreeOSMemory()
+		mem := domaintest.SampleMemory(50 * time.Millisecond)
+		sqlDB, _ := h.App.DB.DB.DB()
+		poolBefore := sqlDB.Stats()
+		waits := map[string]int{}
+		var wmu sync.Mutex
+		stopW := make(chan struct{})
+		go func() {
+			mon, _ := store.Open(h.DSN, nil)
+			defer mon.Close()
+			for {
+				select {
+				case <-stopW:
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				type row struct{ WaitEventType, WaitEvent, State, Q string }
+				var rows []row
+				mon.Raw("SELECT coalesce(wait_event_type,'') AS wait_event_type, coalesce(wait_event,'') AS wait_event, coalesce(state,'') AS state, left(query, 70) AS q FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'").Scan(&rows)
+				wmu.Lock()
+				for _, r := range rows {
+					waits[r.WaitEventType+"/"+r.WaitEvent+" "+r.State+" | "+r.Q]++
+				}
+				waits["_samples"]++
+				wmu.Unlock()
+			}
+		}()
+		docs := make([][]byte, len(bidders))
 		b.StartTimer()
-		start := time.Now()
-		for _, r := range bidders {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				time.Sleep(time.Duration(mrand.Int64N(int64(domaintest.RushWindow))))
-				began := time.Now()
-				r.err = r.bid()
-				r.total = time.Since(began)
-			}()
-		}
-		wg.Wait()
-		elapsed := time.Since(start)
+		res := rush.Run(func(i int) { docs[i] = domaintest.RushPDF(uint64(i)) }, func(i int) error {
+			defer func() { docs[i] = nil }()
+			return bidders[i].bid(docs[i])
+		})
 		b.StopTimer()
+		peak := mem.Stop()
+		close(stopW)
+		poolAfter := sqlDB.Stats()
+		b.Logf("pool: waits %d, waited %s, max open %d", poolAfter.WaitCount-poolBefore.WaitCount, poolAfter.WaitDuration-poolBefore.WaitDuration, poolAfter.MaxOpenConnections)
+		wmu.Lock()
+		type kv struct{ k string; v int }
+		var kvs []kv
+		for k, v := range waits { kvs = append(kvs, kv{k, v}) }
+		sort.Slice(kvs, func(i, j int) bool { return kvs[i].v > kvs[j].v })
+		for _, e := range kvs[:min(len(kvs), 25)] { b.Logf("%5d %s", e.v, e.k) }
+		wmu.Unlock()
 
 		sealedBids, err := h.App.Sealed.Count(ctx, competition.BidBox(comp))
 		if err != nil {
 			b.Fatal(err)
 		}
-		var totals, submits []time.Duration
-		serverErrors, failures := 0, 0
-		for _, r := range bidders {
+		steps := make([][]time.Duration, len(rushSteps))
+		serverErrors := 0
+		for i, r := range bidders {
 			serverErrors += r.serverErrors
-			if r.err != nil {
-				failures++
-				if failures <= 3 {
-					b.Log(r.err)
+			if res.Errs[i] == nil {
+				for j, d := range r.steps {
+					steps[j] = append(steps[j], d)
 				}
-				continue
 			}
-			totals = append(totals, r.total)
-			submits = append(submits, r.submit)
 		}
-		lost := domaintest.RushSuppliers - sealedBids
+		submits := steps[len(rushSteps)-1]
+		failed := res.Failed()
+		for _, err := range failed[:min(len(failed), 3)] {
+			b.Log(err)
+		}
+		baseline, err := rush.PostgresBaseline(ctx, h.DSN)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		lost := rush.Suppliers - sealedBids
+		totals := res.Succeeded()
 		if len(totals) > 0 {
+			p99, baseP99 := domaintest.PercentileMS(totals, 0.99), domaintest.PercentileMS(baseline.Took, 0.99)
 			b.ReportMetric(domaintest.PercentileMS(totals, 0.50), "p50-ms")
-			b.ReportMetric(domaintest.PercentileMS(totals, 0.99), "p99-ms")
+			b.ReportMetric(p99, "p99-ms")
 			b.ReportMetric(domaintest.PercentileMS(totals, 1.00), "max-ms")
 			b.ReportMetric(domaintest.PercentileMS(submits, 0.50), "submit-p50-ms")
 			b.ReportMetric(domaintest.PercentileMS(submits, 0.99), "submit-p99-ms")
+			b.ReportMetric(domaintest.PercentileMS(baseline.Took, 0.50), "baseline-p50-ms")
+			b.ReportMetric(baseP99, "baseline-p99-ms")
+			b.ReportMetric(p99/baseP99, "p99-vs-baseline")
 		}
 		b.ReportMetric(float64(lost), "lost")
 		b.ReportMetric(float64(serverErrors), "server-errors")
-		b.ReportMetric(float64(failures), "errors")
-		b.ReportMetric(elapsed.Seconds(), "rush-s")
-		b.Logf("%d signed-in suppliers over HTTP, %d MB documents, started within %s: %d sealed, %d server errors, %d failures, all done in %s",
-			domaintest.RushSuppliers, domaintest.RushDocBytes/1_000_000, domaintest.RushWindow, sealedBids, serverErrors, failures, elapsed.Round(time.Millisecond))
-		if lost != 0 || serverErrors > 0 || failures > 0 {
-			b.Fatalf("%d of %d bids sealed, %d server errors, %d failures", sealedBids, domaintest.RushSuppliers, serverErrors, failures)
+		b.ReportMetric(float64(len(failed)), "errors")
+		b.ReportMetric(res.Elapsed.Seconds(), "rush-s")
+		b.ReportMetric(domaintest.MiB(peak.RSSBytes), "rss-peak-MiB")
+		b.ReportMetric(domaintest.MiB(peak.HeapBytes), "heap-peak-MiB")
+		b.Logf("%d signed-in suppliers over HTTP, %d MB documents, started within %s: %d sealed, %d server errors, %d failures, all done in %s; peak RSS %.0f MiB, peak heap %.0f MiB (%d samples); PostgreSQL alone: p50 %.1f ms, p99 %.1f ms",
+			rush.Suppliers, domaintest.RushDocBytes/1_000_000, rush.Window, sealedBids, serverErrors, len(failed), res.Elapsed.Round(time.Millisecond),
+			domaintest.MiB(peak.RSSBytes), domaintest.MiB(peak.HeapBytes), peak.Samples,
+			domaintest.PercentileMS(baseline.Took, 0.50), domaintest.PercentileMS(baseline.Took, 0.99))
+		if len(totals) > 0 {
+			for j, name := range rushSteps {
+				b.Logf("%s: p50 %.1f ms, p99 %.1f ms, max %.1f ms", name,
+					domaintest.PercentileMS(steps[j], 0.50), domaintest.PercentileMS(steps[j], 0.99), domaintest.PercentileMS(steps[j], 1.00))
+			}
+		}
+		if lost != 0 || serverErrors > 0 || len(failed) > 0 {
+			b.Fatalf("%d of %d bids sealed, %d server errors, %d failures", sealedBids, rush.Suppliers, serverErrors, len(failed))
 		}
 	}
+}
+
+// rushSetup readies n suppliers for the rush on a live framework's lot: an
+// open competition and, for each supplier, a complete bid draft and a
+// browser signed in through the development provider.
+func rushSetup(b *testing.B, h *apptest.Harness, n int) (*competition.Competition, []*rushBidder) {
+	b.Helper()
+	ctx := context.Background()
+	began := time.Now()
+	fw, lot := openLot(b, h, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC), n)
+	suppliers := h.AddSuppliers(b, "bidder", n)
+	for _, s := range suppliers {
+		h.Apply(b, fw, lot.ID, s.Actor, s.Email, "Live at 40 trusts.")
+	}
+	applied := time.Now()
+	h.GoLive(b, fw)
+	live := time.Now()
+	aisha := h.Actor(b, "demo-trust-lead", orgs.KindTrust, "RJ7")
+	comp, _ := biddingCompetition(b, h, aisha, lot.ID, h.UserID(b, "demo-evaluator"))
+	for i, s := range suppliers {
+		content := domaintest.CompleteBid(b, h.App.Competition, comp, s.Label+" answers", int64(1000+i))
+		if err := h.App.Competition.SaveBidDraft(ctx, s.Actor, comp.ID, s.OrgID, content, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	drafted := time.Now()
+	bidders := make([]*rushBidder, n)
+	for i, s := range suppliers {
+		browser := h.Browser(b)
+		browser.SignInAs(s.Subject)
+		bidders[i] = &rushBidder{base: h.URL, client: browser.Client, page: "/competitions/" + comp.ID + "/bid",
+			name: fmt.Sprintf("case-study-%03d.pdf", i)}
+	}
+	b.Logf("setup of %d suppliers: applied %s, live %s, drafted %s, signed in %s", n,
+		applied.Sub(began).Round(time.Millisecond), live.Sub(applied).Round(time.Millisecond),
+		drafted.Sub(live).Round(time.Millisecond), time.Since(drafted).Round(time.Millisecond))
+	return comp, bidders
 }
 
 // rushBidder is one signed-in supplier in the rush. Its requests run on
@@ -126,11 +209,10 @@ func BenchmarkBidRushHTTP200(b *testing.B) {
 type rushBidder struct {
 	base, page, name string
 	client           *http.Client
-	doc              []byte
 
-	total, submit time.Duration
-	serverErrors  int
-	err           error
+	// steps is how long each request took, in the order of rushSteps.
+	steps        []time.Duration
+	serverErrors int
 }
 
 var (
@@ -141,8 +223,8 @@ var (
 	rushReceipt  = regexp.MustCompile(`/bid/receipts/\d+$`)
 )
 
-// bid uploads the document, attaches it and submits the bid.
-func (r *rushBidder) bid() error {
+// bid uploads doc, attaches it and submits the bid.
+func (r *rushBidder) bid(doc []byte) error {
 	page, err := r.get("/documents")
 	if err != nil {
 		return err
@@ -151,7 +233,7 @@ func (r *rushBidder) bid() error {
 	w := multipart.NewWriter(&body)
 	_ = w.WriteField("_csrf", field(rushCSRF, page))
 	part, _ := w.CreateFormFile("file", r.name)
-	_, _ = part.Write(r.doc)
+	_, _ = part.Write(doc)
 	_ = w.Close()
 	loc, err := r.post("/documents", w.FormDataContentType(), &body)
 	if err != nil {
@@ -172,9 +254,7 @@ func (r *rushBidder) bid() error {
 		return err
 	}
 	form = url.Values{"_csrf": {field(rushCSRF, page)}, "version": {field(rushVersion, page)}}
-	began := time.Now()
 	loc, err = r.post(r.page+"/submit", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	r.submit = time.Since(began)
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
@@ -191,9 +271,14 @@ func field(re *regexp.Regexp, page string) string {
 	return ""
 }
 
+// rushSteps names a bidder's requests in the order it makes them.
+var rushSteps = []string{"library page", "upload", "documents task", "attach", "check answers", "submit"}
+
 // get fetches a page, which must answer 200.
 func (r *rushBidder) get(path string) (string, error) {
+	began := time.Now()
 	resp, err := r.client.Get(r.base + path)
+	r.steps = append(r.steps, time.Since(began))
 	if err != nil {
 		return "", fmt.Errorf("GET %s: %w", path, err)
 	}
@@ -211,7 +296,9 @@ func (r *rushBidder) get(path string) (string, error) {
 
 // post sends a form, which must answer 303; it returns where to.
 func (r *rushBidder) post(path, contentType string, body io.Reader) (string, error) {
+	began := time.Now()
 	resp, err := r.client.Post(r.base+path, contentType, body)
+	r.steps = append(r.steps, time.Since(began))
 	if err != nil {
 		return "", fmt.Errorf("POST %s: %w", path, err)
 	}
