@@ -98,12 +98,7 @@ func (l *Log) Append(tx *gorm.DB, actor Actor, ev Event) error {
 		}
 		detail = string(b)
 	}
-	prev, err := lockHead(tx)
-	if err != nil {
-		return err
-	}
 	e := Entry{
-		OccurredAt:  l.Clock.Now().UTC().Truncate(time.Microsecond),
 		ActorUserID: actor.UserID,
 		ActorLabel:  actor.Label,
 		ActingOrgID: actor.OrgID,
@@ -113,10 +108,28 @@ func (l *Log) Append(tx *gorm.DB, actor Actor, ev Event) error {
 		Outcome:     ev.Outcome,
 		IP:          actor.IP,
 		Detail:      detail,
-		PrevHash:    prev,
 	}
+	// In a transaction opened by store.DB.Tx the entry is linked and
+	// written just before the commit, so the chain's lock is held for the
+	// commit alone rather than for the rest of the transaction.
+	write := func(tx *gorm.DB) error { return l.link(tx, &e) }
+	if store.BeforeCommit(tx, write) {
+		return nil
+	}
+	return write(tx)
+}
+
+// link takes the chain's lock, links e to the head with the time now and
+// writes it.
+func (l *Log) link(tx *gorm.DB, e *Entry) error {
+	prev, err := lockHead(tx)
+	if err != nil {
+		return err
+	}
+	e.OccurredAt = l.Clock.Now().UTC().Truncate(time.Microsecond)
+	e.PrevHash = prev
 	e.Hash = e.computeHash()
-	if err := tx.Create(&e).Error; err != nil {
+	if err := tx.Create(e).Error; err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}
 	return nil

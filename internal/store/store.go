@@ -205,9 +205,45 @@ var ErrConflict = errors.New("the record was changed by someone else")
 var ErrNotFound = errors.New("not found")
 
 // Tx runs fn in one transaction: everything fn writes, including its audit
-// entry, commits together or not at all.
+// entry, commits together or not at all. Work registered with BeforeCommit
+// runs after fn has returned without error, just before the commit.
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return db.WithContext(ctx).Transaction(fn)
+	pending := &beforeCommit{}
+	ctx = context.WithValue(ctx, beforeCommitKey{}, pending)
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		for i := 0; i < len(pending.fns); i++ { // a hook may register another
+			if err := pending.fns[i](tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+type beforeCommitKey struct{}
+
+type beforeCommit struct{ fns []func(tx *gorm.DB) error }
+
+// BeforeCommit registers fn to run inside tx, a transaction opened by Tx,
+// after the transaction's own work and just before its commit, and reports
+// whether it did; for any other tx it does nothing and reports false, and
+// the caller does its work at once. The audit log uses it so that the
+// lock serialising its chain is held for the commit only, not for the
+// whole transaction: at a deadline hundreds of transactions append at
+// once.
+func BeforeCommit(tx *gorm.DB, fn func(tx *gorm.DB) error) bool {
+	if tx.Statement == nil || tx.Statement.Context == nil {
+		return false
+	}
+	pending, _ := tx.Statement.Context.Value(beforeCommitKey{}).(*beforeCommit)
+	if pending == nil {
+		return false
+	}
+	pending.fns = append(pending.fns, fn)
+	return true
 }
 
 // SQL returns the underlying database/sql handle.

@@ -89,6 +89,10 @@ func BenchmarkBidRushHTTP500(b *testing.B) {
 			}
 		}()
 		docs := make([][]byte, len(bidders))
+		cpu, err := domaintest.ReadCPU()
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 		res := rush.Run(func(i int) { docs[i] = domaintest.RushPDF(uint64(i)) }, func(i int) error {
 			defer func() { docs[i] = nil }()
@@ -96,15 +100,27 @@ func BenchmarkBidRushHTTP500(b *testing.B) {
 		})
 		b.StopTimer()
 		peak := mem.Stop()
+		cpuAfter, err := domaintest.ReadCPU()
+		if err != nil {
+			b.Fatal(err)
+		}
+		used := cpuAfter.Since(cpu)
 		close(stopW)
 		poolAfter := sqlDB.Stats()
 		b.Logf("pool: waits %d, waited %s, max open %d", poolAfter.WaitCount-poolBefore.WaitCount, poolAfter.WaitDuration-poolBefore.WaitDuration, poolAfter.MaxOpenConnections)
 		wmu.Lock()
-		type kv struct{ k string; v int }
+		type kv struct {
+			k string
+			v int
+		}
 		var kvs []kv
-		for k, v := range waits { kvs = append(kvs, kv{k, v}) }
+		for k, v := range waits {
+			kvs = append(kvs, kv{k, v})
+		}
 		sort.Slice(kvs, func(i, j int) bool { return kvs[i].v > kvs[j].v })
-		for _, e := range kvs[:min(len(kvs), 25)] { b.Logf("%5d %s", e.v, e.k) }
+		for _, e := range kvs[:min(len(kvs), 25)] {
+			b.Logf("%5d %s", e.v, e.k)
+		}
 		wmu.Unlock()
 
 		sealedBids, err := h.App.Sealed.Count(ctx, competition.BidBox(comp))
@@ -150,9 +166,9 @@ func BenchmarkBidRushHTTP500(b *testing.B) {
 		b.ReportMetric(res.Elapsed.Seconds(), "rush-s")
 		b.ReportMetric(domaintest.MiB(peak.RSSBytes), "rss-peak-MiB")
 		b.ReportMetric(domaintest.MiB(peak.HeapBytes), "heap-peak-MiB")
-		b.Logf("%d signed-in suppliers over HTTP, %d MB documents, started within %s: %d sealed, %d server errors, %d failures, all done in %s; peak RSS %.0f MiB, peak heap %.0f MiB (%d samples); PostgreSQL alone: p50 %.1f ms, p99 %.1f ms",
+		b.Logf("%d signed-in suppliers over HTTP, %d MB documents, started within %s: %d sealed, %d server errors, %d failures, all done in %s; peak RSS %.0f MiB, peak heap %.0f MiB (%d samples); %s; PostgreSQL alone: p50 %.1f ms, p99 %.1f ms",
 			rush.Suppliers, domaintest.RushDocBytes/1_000_000, rush.Window, sealedBids, serverErrors, len(failed), res.Elapsed.Round(time.Millisecond),
-			domaintest.MiB(peak.RSSBytes), domaintest.MiB(peak.HeapBytes), peak.Samples,
+			domaintest.MiB(peak.RSSBytes), domaintest.MiB(peak.HeapBytes), peak.Samples, used,
 			domaintest.PercentileMS(baseline.Took, 0.50), domaintest.PercentileMS(baseline.Took, 0.99))
 		if len(totals) > 0 {
 			for j, name := range rushSteps {
