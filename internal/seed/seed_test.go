@@ -13,6 +13,7 @@ import (
 	"github.com/nhsprocure/portal/internal/clock"
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/documents"
+	"github.com/nhsprocure/portal/internal/domaintest"
 	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/sealed"
 	"github.com/nhsprocure/portal/internal/seed"
@@ -43,15 +44,7 @@ func load(t *testing.T, kind store.Kind, n uint64) (*store.DB, seed.Deps, seed.C
 
 func count(t *testing.T, db *store.DB, table, where string, args ...any) int {
 	t.Helper()
-	var n int64
-	q := db.Table(table)
-	if where != "" {
-		q = q.Where(where, args...)
-	}
-	if err := q.Count(&n).Error; err != nil {
-		t.Fatal(err)
-	}
-	return int(n)
+	return int(domaintest.Count(t, db, table, where, args...))
 }
 
 // TestLoadSmall loads the small scale and checks, in the database itself,
