@@ -78,7 +78,7 @@ func (g *generator) competitions(tx *gorm.DB) error {
 			continue
 		}
 		for _, s := range lot.suppliers {
-			invitees = append(invitees, competition.Invitee{CompetitionID: c.ID, SupplierOrgID: s, Status: "invited", InvitedAt: *c.PublishedAt})
+			invitees = append(invitees, competition.Invitee{CompetitionID: c.ID, SupplierOrgID: s, Status: competition.InviteeInvited, InvitedAt: *c.PublishedAt})
 		}
 		n := bids[i]
 		if n == 0 {

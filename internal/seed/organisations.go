@@ -168,5 +168,6 @@ func (g *generator) leads(tx *gorm.DB) error {
 		return fmt.Errorf("create roles: %w", err)
 	}
 	g.counts.Users = len(users)
-	return roleChanged(tx)
+	// Every instance's role rules reload to see the new people.
+	return authz.Changed(tx)
 }

@@ -23,7 +23,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/exit"
 	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/sealed"
@@ -137,7 +136,3 @@ func Load(ctx context.Context, d Deps, sc Scale, seed uint64) (Counts, error) {
 	}
 	return c, nil
 }
-
-// roleChanged tells every instance's role rules to reload after people
-// were given roles in bulk.
-func roleChanged(tx *gorm.DB) error { return authz.Changed(tx) }

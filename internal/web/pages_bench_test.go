@@ -180,7 +180,7 @@ func hammer(b *testing.B, users []pageUser, url func(pageUser) string) ([]time.D
 				t0 := time.Now()
 				resp, err := u.browser.Client.Get(target)
 				if err == nil {
-					_, err = drain(resp)
+					err = drain(resp)
 				}
 				times[i] = append(times[i], time.Since(t0))
 				if err != nil {
@@ -203,11 +203,13 @@ func hammer(b *testing.B, users []pageUser, url func(pageUser) string) ([]time.D
 }
 
 // drain reads and closes a response, failing on any status but 200.
-func drain(resp *http.Response) (int64, error) {
+func drain(resp *http.Response) error {
 	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("status %d", resp.StatusCode)
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
 	}
-	return n, err
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
