@@ -38,6 +38,11 @@ const (
 	Postgres Kind = "postgres"
 )
 
+// maxOpenPostgres bounds each instance's PostgreSQL connections, so that
+// several instances fit within the server's max_connections (100 by
+// default).
+const maxOpenPostgres = 20
+
 // DB is the portal's database handle: GORM for queries plus what the store
 // needs to know about the engine (locking differs between the two).
 type DB struct {
@@ -83,7 +88,13 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 		// concurrent under WAL without piling up lock waits.
 		sqlDB.SetMaxOpenConns(4)
 	} else {
-		sqlDB.SetMaxOpenConns(20)
+		// As many idle connections as open ones: database/sql keeps only
+		// two idle by default, and under load every other query then
+		// closed its connection and the next opened a new one, a
+		// PostgreSQL backend started and torn down per query (most of the
+		// database's CPU time on a busy signed-in page).
+		sqlDB.SetMaxOpenConns(maxOpenPostgres)
+		sqlDB.SetMaxIdleConns(maxOpenPostgres)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

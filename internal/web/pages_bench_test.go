@@ -83,7 +83,15 @@ func BenchmarkSignedInPages(b *testing.B) {
 			bare := bareServer(b, users, bodies)
 			for range b.N {
 				mem := domaintest.SampleMemory(50 * time.Millisecond)
+				cpu, err := domaintest.ReadCPU()
+				if err != nil {
+					b.Fatal(err)
+				}
 				portal, portalWall := hammer(b, users, func(u pageUser) string { return h.URL + page.path(u) })
+				cpuAfter, err := domaintest.ReadCPU()
+				if err != nil {
+					b.Fatal(err)
+				}
 				peak := mem.Stop()
 				base, baseWall := hammer(b, users, func(u pageUser) string { return bare + page.path(u) })
 				rps := float64(len(portal)) / portalWall.Seconds()
@@ -98,7 +106,7 @@ func BenchmarkSignedInPages(b *testing.B) {
 				b.ReportMetric(rps/bareRPS, "ratio-vs-bare")
 				b.ReportMetric(domaintest.MiB(peak.RSSBytes), "rss-peak-MiB")
 				b.ReportMetric(domaintest.MiB(peak.HeapBytes), "heap-peak-MiB")
-				b.Logf("%d users, %d requests of %s (%d bytes for the first user)", len(users), len(portal), page.name, len(bodies[0]))
+				b.Logf("%d users, %d requests of %s (%d bytes for the first user); %s", len(users), len(portal), page.name, len(bodies[0]), cpuAfter.Since(cpu))
 			}
 		})
 	}
