@@ -428,10 +428,18 @@ func developmentSessionKey(dataDir string) ([]byte, error) {
 	return key, nil
 }
 
+// Watch keeps this instance in step with the others until ctx ends: it
+// reloads the role rules within rolesEvery of a change made elsewhere, and
+// hears the changes that make remembered sessions stale at once.
+func (a *App) Watch(ctx context.Context, rolesEvery time.Duration) {
+	go a.Authz.Watch(ctx, rolesEvery)
+	go a.DB.Changes().Listen(ctx)
+}
+
 // Run serves until ctx ends, with the background work every instance does:
 // picking up role changes made elsewhere and sweeping expired sessions.
 func (a *App) Run(ctx context.Context) error {
-	go a.Authz.Watch(ctx, time.Second)
+	a.Watch(ctx, time.Second)
 	go func() {
 		t := time.NewTicker(10 * time.Minute)
 		defer t.Stop()

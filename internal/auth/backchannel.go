@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
+	"github.com/nhsprocure/portal/internal/store"
 )
 
 // backChannelEvent is the event a logout token must carry (OpenID Connect
@@ -71,6 +72,9 @@ func (a *Authenticator) backChannelLogout(ctx context.Context, providerID, rawTo
 		res := tx.Where("user_id = ?", userID).Delete(&Session{})
 		if res.Error != nil {
 			return res.Error
+		}
+		if err := a.DB.Publish(tx, store.ChangedUser(userID)); err != nil {
+			return err
 		}
 		return a.Audit.Append(tx, audit.Actor{Label: "identity provider " + providerID, IP: ip}, audit.Event{
 			Action: "auth.backchannel_logout", ObjectType: "user", ObjectID: userID,

@@ -86,12 +86,30 @@ func (s *Sessions) Create(tx *gorm.DB, userID, provider, idTokenHint string, act
 // Lookup returns the live session for token, refusing expired sessions (idle
 // or absolute) and disabled users, and records activity.
 func (s *Sessions) Lookup(ctx context.Context, token string) (*Session, error) {
+	sess, err := s.Find(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Live(ctx, sess); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// ID is the ID of the session token names (the key for remembering it).
+func (s *Sessions) ID(token string) string { return s.id(token) }
+
+// Find reads the session token names, with its user, without deciding
+// whether it may still be used: Live does, every time it is used, so a
+// session read earlier and remembered is checked as strictly as one read
+// now.
+func (s *Sessions) Find(ctx context.Context, token string) (*Session, error) {
 	if token == "" {
 		return nil, ErrNoSession
 	}
 	var sess Session
 	// One query with its user (a join, not a second query): this runs on
-	// every signed-in request.
+	// every signed-in request that is not answered from memory.
 	err := s.DB.WithContext(ctx).Joins("User").Where("sessions.id = ?", s.id(token)).Take(&sess).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNoSession
@@ -99,17 +117,29 @@ func (s *Sessions) Lookup(ctx context.Context, token string) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find session: %w", err)
 	}
+	return &sess, nil
+}
+
+// Live refuses a session that has expired (idle or absolute) or whose user
+// is disabled, ending it, and records activity at most every touchEvery.
+// It reports whether it recorded activity: sess, which it does not change,
+// then holds an older last-seen time than the database.
+func (s *Sessions) Live(ctx context.Context, sess *Session) (touched bool, err error) {
 	now := s.Clock.Now()
 	if !now.Before(sess.ExpiresAt) || !now.Before(sess.LastSeenAt.Add(s.Idle)) || sess.User.Disabled() {
-		s.DB.WithContext(ctx).Where("id = ?", sess.ID).Delete(&Session{})
-		return nil, ErrNoSession
-	}
-	if now.Sub(sess.LastSeenAt) >= touchEvery {
-		if err := s.DB.WithContext(ctx).Model(&Session{}).Where("id = ?", sess.ID).Update("last_seen_at", now).Error; err != nil {
-			return nil, fmt.Errorf("touch session: %w", err)
+		db := s.DB.WithContext(ctx)
+		if err := db.Where("id = ?", sess.ID).Delete(&Session{}).Error; err == nil {
+			_ = s.DB.Publish(db, store.ChangedSession(sess.ID))
 		}
+		return false, ErrNoSession
 	}
-	return &sess, nil
+	if now.Sub(sess.LastSeenAt) < touchEvery {
+		return false, nil
+	}
+	if err := s.DB.WithContext(ctx).Model(&Session{}).Where("id = ?", sess.ID).Update("last_seen_at", now).Error; err != nil {
+		return false, fmt.Errorf("touch session: %w", err)
+	}
+	return true, nil
 }
 
 // End deletes a session inside tx (the sign-out transaction).
@@ -117,7 +147,7 @@ func (s *Sessions) End(tx *gorm.DB, sessionID string) error {
 	if err := tx.Where("id = ?", sessionID).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
-	return nil
+	return s.DB.Publish(tx, store.ChangedSession(sessionID))
 }
 
 // SetActingOrg records which organisation the person acts for, with its
@@ -127,6 +157,9 @@ func (s *Sessions) SetActingOrg(ctx context.Context, sessionID, orgID string, lo
 	return s.DB.Tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&Session{}).Where("id = ?", sessionID).Update("acting_org_id", orgID).Error; err != nil {
 			return fmt.Errorf("set acting organisation: %w", err)
+		}
+		if err := s.DB.Publish(tx, store.ChangedSession(sessionID)); err != nil {
+			return err
 		}
 		actor.OrgID = orgID
 		return log.Append(tx, actor, audit.Event{Action: "auth.act_for", ObjectType: "organisation", ObjectID: orgID})
@@ -152,8 +185,9 @@ func (s *Sessions) Forget(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	if err := s.DB.WithContext(ctx).Where("id = ?", s.id(token)).Delete(&Session{}).Error; err != nil {
+	db := s.DB.WithContext(ctx)
+	if err := db.Where("id = ?", s.id(token)).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("end previous session: %w", err)
 	}
-	return nil
+	return s.DB.Publish(db, store.ChangedSession(s.id(token)))
 }

@@ -101,6 +101,11 @@ func (l *loaded) decide(user, domain, obj, act string) (bool, error) {
 	return l.enforcer.Enforce(user, domain, obj, act)
 }
 
+// Version is the role assignment version the rules in force were loaded
+// at: it changes whenever they are reloaded after a change, so what was
+// worked out from role assignments can be remembered until it does.
+func (a *Authorizer) Version() int64 { return a.current.Load().version }
+
 // RolesIn returns the roles user holds in domain.
 func (a *Authorizer) RolesIn(user, domain string) []string {
 	return a.current.Load().enforcer.GetRolesForUserInDomain(user, domain)

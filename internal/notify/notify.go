@@ -221,6 +221,11 @@ func (n *Notifier) record(ctx context.Context, tx *gorm.DB, k Kind, note Notific
 	if err := tx.WithContext(ctx).Create(&note).Error; err != nil {
 		return fmt.Errorf("notify %s: record notification: %w", k.Name, err)
 	}
+	if note.UserID != nil && note.InApp {
+		if err := n.DB.Publish(tx, store.ChangedUser(*note.UserID)); err != nil { // their unread count
+			return fmt.Errorf("notify %s: %w", k.Name, err)
+		}
+	}
 	if note.SendEmail {
 		// The caller's tx itself: the queue finds the transaction under it.
 		if err := n.Queue.InsertTx(ctx, tx, EmailArgs{NotificationID: note.ID}, nil); err != nil {
@@ -321,7 +326,7 @@ func (n *Notifier) MarkRead(ctx context.Context, userID, notificationID string) 
 		_, err := n.Get(ctx, userID, notificationID)
 		return err
 	}
-	return nil
+	return n.DB.Publish(n.DB.WithContext(ctx), store.ChangedUser(userID))
 }
 
 // MarkAllRead marks all the user's notifications read.
@@ -331,7 +336,7 @@ func (n *Notifier) MarkAllRead(ctx context.Context, userID string) error {
 	if err != nil {
 		return fmt.Errorf("mark notifications read: %w", err)
 	}
-	return nil
+	return n.DB.Publish(n.DB.WithContext(ctx), store.ChangedUser(userID))
 }
 
 // Preferences returns the user's choice for every kind, in Kinds order:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nhsprocure/portal/internal/audit"
 	"github.com/nhsprocure/portal/internal/authz"
+	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
 
@@ -61,7 +62,7 @@ func (s *Service) GrantTx(ctx context.Context, tx *gorm.DB, actor audit.Actor, u
 	if err := tx.Omit("User", "Organisation").Create(m).Error; err != nil {
 		return nil, fmt.Errorf("grant role: %w", err)
 	}
-	if err := authz.Changed(tx); err != nil {
+	if err := s.markRolesChanged(tx, userID); err != nil {
 		return nil, err
 	}
 	if err := s.roleChanged(ctx, tx, actor, userID, o.Name, role, true); err != nil {
@@ -104,7 +105,7 @@ func (s *Service) Revoke(ctx context.Context, actor audit.Actor, userID, members
 			userID, m.OrganisationID, userID, m.OrganisationID).Error; err != nil {
 			return fmt.Errorf("reset acting organisation: %w", err)
 		}
-		if err := authz.Changed(tx); err != nil {
+		if err := s.markRolesChanged(tx, userID); err != nil {
 			return err
 		}
 		var org Organisation
@@ -123,6 +124,16 @@ func (s *Service) Revoke(ctx context.Context, actor audit.Actor, userID, members
 		return err
 	}
 	return s.rolesChanged(ctx)
+}
+
+// markRolesChanged marks, inside tx, that userID's roles have changed: every
+// instance reloads the role rules and forgets what it remembered of the
+// person's roles.
+func (s *Service) markRolesChanged(tx *gorm.DB, userID string) error {
+	if err := authz.Changed(tx); err != nil {
+		return err
+	}
+	return s.DB.Publish(tx, store.ChangedUser(userID))
 }
 
 // MembershipsOf lists a user's roles with their organisations.

@@ -179,6 +179,11 @@ func (s *Service) UpdateOrganisation(ctx context.Context, actor audit.Actor, id 
 		if res.RowsAffected == 0 {
 			return store.ErrConflict
 		}
+		// Every signed-in person's page names the organisations they act
+		// for; which people hold roles here is not worth looking up.
+		if err := s.DB.Publish(tx, store.AllChanged); err != nil {
+			return err
+		}
 		return s.Audit.Append(tx, actor, audit.Event{
 			Action: "organisation.update", ObjectType: "organisation", ObjectID: o.ID,
 			Detail: map[string]any{"old_name": before, "new_name": o.Name},

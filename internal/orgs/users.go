@@ -9,7 +9,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/nhsprocure/portal/internal/audit"
-	"github.com/nhsprocure/portal/internal/authz"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/validate"
 )
@@ -88,6 +87,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor audit.Actor, id string, 
 		if res.RowsAffected == 0 {
 			return store.ErrConflict
 		}
+		if err := s.DB.Publish(tx, store.ChangedUser(id)); err != nil {
+			return err
+		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: "user.update", ObjectType: "user", ObjectID: id})
 	})
 }
@@ -116,7 +118,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor audit.Actor, id string,
 		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{"disabled_at": at, "version": u.Version + 1, "updated_at": s.Clock.Now()}).Error; err != nil {
 			return fmt.Errorf("set user disabled: %w", err)
 		}
-		if err := authz.Changed(tx); err != nil {
+		if err := s.markRolesChanged(tx, id); err != nil {
 			return err
 		}
 		return s.Audit.Append(tx, actor, audit.Event{Action: action, ObjectType: "user", ObjectID: id})

@@ -47,7 +47,8 @@ const maxOpenPostgres = 20
 // needs to know about the engine (locking differs between the two).
 type DB struct {
 	*gorm.DB
-	Kind Kind
+	Kind    Kind
+	changes *Changes
 }
 
 // KindOf says which engine a database URL selects.
@@ -106,7 +107,9 @@ func Open(url string, log *slog.Logger) (*DB, error) {
 	if log != nil {
 		log.Info("database opened", "kind", kind)
 	}
-	return &DB{DB: gdb, Kind: kind}, nil
+	db := &DB{DB: gdb, Kind: kind}
+	db.changes = newChanges(db, log)
+	return db, nil
 }
 
 // Close releases the connection pool.
@@ -217,26 +220,45 @@ var ErrNotFound = errors.New("not found")
 
 // Tx runs fn in one transaction: everything fn writes, including its audit
 // entry, commits together or not at all. Work registered with BeforeCommit
-// runs after fn has returned without error, just before the commit.
+// runs after fn has returned without error, just before the commit; work
+// registered with AfterCommit, once the commit has succeeded.
 func (db *DB) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	pending := &beforeCommit{}
-	ctx = context.WithValue(ctx, beforeCommitKey{}, pending)
-	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	hooks := &txHooks{}
+	ctx = context.WithValue(ctx, txHooksKey{}, hooks)
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		for i := 0; i < len(pending.fns); i++ { // a hook may register another
-			if err := pending.fns[i](tx); err != nil {
+		for i := 0; i < len(hooks.before); i++ { // a hook may register another
+			if err := hooks.before[i](tx); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, fn := range hooks.after {
+		fn()
+	}
+	return nil
 }
 
-type beforeCommitKey struct{}
+type txHooksKey struct{}
 
-type beforeCommit struct{ fns []func(tx *gorm.DB) error }
+type txHooks struct {
+	before []func(tx *gorm.DB) error
+	after  []func()
+}
+
+func hooksOf(tx *gorm.DB) *txHooks {
+	if tx.Statement == nil || tx.Statement.Context == nil {
+		return nil
+	}
+	hooks, _ := tx.Statement.Context.Value(txHooksKey{}).(*txHooks)
+	return hooks
+}
 
 // BeforeCommit registers fn to run inside tx, a transaction opened by Tx,
 // after the transaction's own work and just before its commit, and reports
@@ -246,14 +268,23 @@ type beforeCommit struct{ fns []func(tx *gorm.DB) error }
 // whole transaction: at a deadline hundreds of transactions append at
 // once.
 func BeforeCommit(tx *gorm.DB, fn func(tx *gorm.DB) error) bool {
-	if tx.Statement == nil || tx.Statement.Context == nil {
+	hooks := hooksOf(tx)
+	if hooks == nil {
 		return false
 	}
-	pending, _ := tx.Statement.Context.Value(beforeCommitKey{}).(*beforeCommit)
-	if pending == nil {
+	hooks.before = append(hooks.before, fn)
+	return true
+}
+
+// AfterCommit registers fn to run once tx, a transaction opened by Tx, has
+// committed (never when it rolls back), and reports whether it did; for
+// any other tx it does nothing and reports false.
+func AfterCommit(tx *gorm.DB, fn func()) bool {
+	hooks := hooksOf(tx)
+	if hooks == nil {
 		return false
 	}
-	pending.fns = append(pending.fns, fn)
+	hooks.after = append(hooks.after, fn)
 	return true
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,7 +30,16 @@ func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := c.Request().Context()
-		sess, err := s.Sessions.Lookup(ctx, ck.Value)
+		sessionID := s.Sessions.ID(ck.Value)
+		e, err := s.viewers.get(sessionID, s.authz.Version(), func() (*viewerEntry, error) {
+			return s.readViewer(ctx, ck.Value)
+		})
+		if err == nil {
+			var touched bool
+			if touched, err = s.Sessions.Live(ctx, e.session); touched || err != nil {
+				s.viewers.forget(sessionID)
+			}
+		}
 		if errors.Is(err, auth.ErrNoSession) {
 			s.clearCookie(c, s.cookies.session)
 			return next(c)
@@ -37,19 +47,11 @@ func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		ms, err := s.Orgs.MembershipsOf(ctx, sess.UserID)
-		if err != nil {
-			return err
-		}
-		unread, err := s.Notify.UnreadCount(ctx, sess.UserID)
-		if err != nil {
-			return err
-		}
-		v := &Viewer{Session: sess, User: sess.User, Memberships: ms, Unread: unread}
-		if sess.ActingOrgID != nil {
-			for i := range ms {
-				if ms[i].OrganisationID == *sess.ActingOrgID {
-					v.ActingOrg = &ms[i].Organisation
+		v := &Viewer{Session: e.session, User: e.session.User, Memberships: e.memberships, Unread: e.unread}
+		if v.Session.ActingOrgID != nil {
+			for i := range v.Memberships {
+				if v.Memberships[i].OrganisationID == *v.Session.ActingOrgID {
+					v.ActingOrg = &v.Memberships[i].Organisation
 					break
 				}
 			}
@@ -57,6 +59,23 @@ func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(viewerKey, v)
 		return next(c)
 	}
+}
+
+// readViewer reads what loadViewer needs of the session token names.
+func (s *Server) readViewer(ctx context.Context, token string) (*viewerEntry, error) {
+	sess, err := s.Sessions.Find(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.Orgs.MembershipsOf(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	unread, err := s.Notify.UnreadCount(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &viewerEntry{session: sess, memberships: ms, unread: unread}, nil
 }
 
 // require guards a route: the person must be signed in, acting for an

@@ -95,6 +95,7 @@ type Server struct {
 	// check the CSRF token themselves from the form's first field, so the
 	// middleware need not read (and buffer) the whole body.
 	uploads map[string]bool
+	viewers *viewerCache
 }
 
 // Route is one page or action and the permission it needs. Routes with an
@@ -127,7 +128,7 @@ func New(d Deps) (*Server, error) {
 	if d.Registry == nil {
 		d.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{Deps: d, cfg: d.Config, templates: tpl, authz: d.Authz, log: d.Log}
+	s := &Server{Deps: d, cfg: d.Config, templates: tpl, authz: d.Authz, log: d.Log, viewers: newViewerCache(d.DB.Changes())}
 	prefix := ""
 	if d.Config.Secure() {
 		// __Host- cookies are only accepted over HTTPS, for the whole host.

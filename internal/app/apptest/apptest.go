@@ -96,7 +96,7 @@ func NewOn(t testing.TB, kind store.Kind, dsn string, now time.Time, modify func
 	// Every instance watches for role changes made by others, as in
 	// production, but faster so tests need not wait.
 	watch, stop := context.WithCancel(context.Background())
-	go a.Authz.Watch(watch, 100*time.Millisecond)
+	a.Watch(watch, 100*time.Millisecond)
 	if err := a.Jobs.Start(watch); err != nil {
 		t.Fatal(err)
 	}
