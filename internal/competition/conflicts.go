@@ -350,8 +350,9 @@ func HasRole(db *gorm.DB, userID, orgID string, role authz.Role) (bool, error) {
 // permission: OpenedBids does.
 func OpenedBidsOf(db *gorm.DB, competitionID string) ([]Bid, error) {
 	var out []Bid
-	err := db.Preload("Supplier").Joins("JOIN organisations o ON o.id = competition_bids.supplier_org_id").
-		Where("competition_bids.competition_id = ?", competitionID).Order("o.name, competition_bids.id").Find(&out).Error
+	// One query, the supplier joined: the bids page reads this each time.
+	err := db.Joins("Supplier").
+		Where("competition_bids.competition_id = ?", competitionID).Order(`"Supplier".name, competition_bids.id`).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list bids: %w", err)
 	}

@@ -422,16 +422,22 @@ func (s *Service) openBoxOnce(ctx context.Context, actor audit.Actor, competitio
 // else). Before the opening there is nothing to list: the attempt is
 // refused with ErrNotOpened and audited, as a peek before the deadline.
 func (s *Service) OpenedBids(ctx context.Context, actor audit.Actor, competitionID string) ([]Bid, error) {
-	const action = "competition.bids.list"
-	db := s.DB.WithContext(ctx)
-	c, err := load(db, competitionID)
+	c, err := load(s.DB.WithContext(ctx), competitionID)
 	if err != nil {
 		return nil, err
 	}
+	return s.OpenedBidsIn(ctx, actor, c)
+}
+
+// OpenedBidsIn is OpenedBids for a competition the caller has just read,
+// with the same checks: the page listing the bids has read it already.
+func (s *Service) OpenedBidsIn(ctx context.Context, actor audit.Actor, c *Competition) ([]Bid, error) {
+	const action = "competition.bids.list"
+	db := s.DB.WithContext(ctx)
 	if ok, err := keyholder(db, c, actor.UserID); err != nil {
 		return nil, err
 	} else if !ok {
-		return nil, s.refused(ctx, actor, action, competitionID, ErrForbidden)
+		return nil, s.refused(ctx, actor, action, c.ID, ErrForbidden)
 	}
 	if c.OpenedAt == nil {
 		return nil, s.denyEarly(ctx, actor, action, "competition", c.ID, c, s.now(), ErrNotOpened)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nhsprocure/portal/internal/paging"
 	"gorm.io/gorm"
 )
 
@@ -56,11 +57,8 @@ type AwardsFilter struct {
 // PublicAwards is one page of confirmed awards, most recent first.
 type PublicAwards struct {
 	Awards []PublicAward
-	// Matching is how many awards pass the filter; Page is the page shown
-	// (from 1) of Pages (at least 1).
-	Matching int
-	Page     int
-	Pages    int
+	// Pager says which page of the awards passing the filter this is.
+	paging.Pager
 	// Trusts and Suppliers are the buying trusts and winning suppliers of
 	// every confirmed award, by name, for the filters.
 	Trusts    []Choice
@@ -92,12 +90,11 @@ func (s *Service) PublicAwards(ctx context.Context, f AwardsFilter) (*PublicAwar
 	if err := confirmed().Count(&n).Error; err != nil {
 		return nil, fmt.Errorf("count public awards: %w", err)
 	}
-	out := &PublicAwards{Matching: int(n), Pages: max(1, (int(n)+AwardsPageSize-1)/AwardsPageSize)}
-	out.Page = min(max(f.Page, 1), out.Pages)
+	out := &PublicAwards{Pager: paging.Of(int(n), AwardsPageSize, f.Page)}
 	var rows []awardRow
 	if err := confirmed().Select("a.competition_id, c.reference, c.title, c.regime, c.framework_id, f.reference AS framework_reference, " +
 		"f.title AS framework_title, o.name AS supplier_name, a.confirmed_at").
-		Order("a.confirmed_at DESC, c.reference").Limit(AwardsPageSize).Offset((out.Page - 1) * AwardsPageSize).
+		Order("a.confirmed_at DESC, c.reference").Limit(AwardsPageSize).Offset(out.Offset()).
 		Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list public awards: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nhsprocure/portal/internal/csvcell"
+	"github.com/nhsprocure/portal/internal/paging"
 
 	"gorm.io/gorm"
 
@@ -205,12 +206,9 @@ type Choice struct {
 // Register is one page of the register.
 type Register struct {
 	Rows []RegisterRow
-	// Matching is how many contracts pass the filter; Page is the page
-	// shown (from 1) of Pages (at least 1).
-	Matching int
-	Page     int
-	Pages    int
-	Counts   RegisterCounts
+	// Pager says which page of the contracts passing the filter this is.
+	paging.Pager
+	Counts RegisterCounts
 	// Trusts and Suppliers are the buying trusts and suppliers of the
 	// contracts in the scope, by name, for the filters.
 	Trusts    []Choice
@@ -239,9 +237,9 @@ func (s *Service) Register(ctx context.Context, scope Scope, f RegisterFilter) (
 	if err != nil {
 		return nil, err
 	}
-	out := &Register{Matching: len(rows), Counts: counts, Pages: max(1, (len(rows)+RegisterPageSize-1)/RegisterPageSize)}
-	out.Page = min(max(f.Page, 1), out.Pages)
-	page := rows[min((out.Page-1)*RegisterPageSize, len(rows)):min(out.Page*RegisterPageSize, len(rows))]
+	out := &Register{Pager: paging.Of(len(rows), RegisterPageSize, f.Page), Counts: counts}
+	from, to := out.Bounds()
+	page := rows[from:to]
 	if len(page) > 0 {
 		ids := make([]string, len(page))
 		for i, r := range page {

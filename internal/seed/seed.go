@@ -129,6 +129,12 @@ func Load(ctx context.Context, d Deps, sc Scale, seed uint64) (Counts, error) {
 	if err := d.DB.Tx(ctx, func(tx *gorm.DB) error { return g.history(tx, d.Audit) }); err != nil {
 		return c, fmt.Errorf("seed audit history: %w", err)
 	}
+	// The tables were empty when the query planner last looked: without
+	// fresh statistics it plans for that, and the pages measured on the
+	// data set would be slower than they will be once autovacuum runs.
+	if err := db.Exec("ANALYZE").Error; err != nil {
+		return c, fmt.Errorf("gather planner statistics: %w", err)
+	}
 	c = g.counts
 	c.Deployments = deployments
 	if err := db.Model(&audit.Entry{}).Count(&c.AuditEntries).Error; err != nil {

@@ -112,7 +112,7 @@ func (s *Server) renderBids(c echo.Context, status int, comp *competition.Compet
 		data["Keys"], data["KeyTurned"] = keys, turned
 	}
 	if keyholder && comp.OpenedAt != nil {
-		list, err := s.Competition.OpenedBids(ctx, actor(c), comp.ID)
+		list, err := s.Competition.OpenedBidsIn(ctx, actor(c), comp)
 		if err != nil {
 			return err
 		}

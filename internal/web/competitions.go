@@ -14,6 +14,7 @@ import (
 	"github.com/nhsprocure/portal/internal/competition"
 	"github.com/nhsprocure/portal/internal/framework"
 	"github.com/nhsprocure/portal/internal/orgs"
+	"github.com/nhsprocure/portal/internal/paging"
 	"github.com/nhsprocure/portal/internal/store"
 	"github.com/nhsprocure/portal/internal/uktime"
 	"github.com/nhsprocure/portal/internal/validate"
@@ -41,15 +42,25 @@ func competitionRows(list []competition.Competition, now time.Time) []competitio
 	return out
 }
 
+// competitionsView is a page of the trust's competitions.
+type competitionsView struct {
+	paging.Pager
+	Competitions []competitionRow
+	CanStart     bool
+}
+
+// PageURL links to page n of the list.
+func (v *competitionsView) PageURL(n int) string { return "/competitions?page=" + strconv.Itoa(n) }
+
 // competitionsPage lists the competitions of the trust the viewer acts
 // for, as lead or as one of the buying trusts.
 func (s *Server) competitionsPage(c echo.Context) error {
-	list, err := s.Competition.Competitions(c.Request().Context(), viewer(c).ActingOrg.ID)
+	list, err := s.Competition.Competitions(c.Request().Context(), viewer(c).ActingOrg.ID, formInt(c.QueryParams(), "page"))
 	if err != nil {
 		return err
 	}
 	p := s.page(c, "Mini-competitions")
-	p.Data = map[string]any{"Competitions": competitionRows(list, s.Clock.Now()), "CanStart": p.Can("competition", "write")}
+	p.Data = &competitionsView{Pager: list.Pager, Competitions: competitionRows(list.Competitions, s.Clock.Now()), CanStart: p.Can("competition", "write")}
 	return s.renderOK(c, "competitions", p)
 }
 

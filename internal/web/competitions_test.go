@@ -129,7 +129,7 @@ func TestCompetitionJourney(t *testing.T) {
 			!strings.Contains(r.Body, `id="question_deadline"`) || !strings.Contains(r.Body, "nhsuk-form-group--error") {
 			t.Fatalf("bad timeline: status %d\n%s", r.Status, summary)
 		}
-		if n, _ := h.App.Competition.Competitions(ctx, rj7); len(n) != 0 {
+		if n, err := h.App.Competition.Competitions(ctx, rj7, 1); err != nil || len(n.Competitions) != 0 {
 			t.Fatal("a refused form created a competition")
 		}
 

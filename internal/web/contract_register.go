@@ -70,15 +70,6 @@ func (v *registerView) States() []option {
 	return out
 }
 
-// Showing says which rows the page shows.
-func (v *registerView) Showing() string {
-	if v.Matching == 0 {
-		return ""
-	}
-	from := (v.Page-1)*contracts.RegisterPageSize + 1
-	return "Showing " + strconv.Itoa(from) + " to " + strconv.Itoa(from+len(v.Rows)-1) + " of " + strconv.Itoa(v.Matching)
-}
-
 // query is the filter as URL parameters, without the page.
 func (v *registerView) query() url.Values {
 	q := url.Values{}

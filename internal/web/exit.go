@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/nhsprocure/portal/internal/csvcell"
+	"github.com/nhsprocure/portal/internal/paging"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,13 +41,12 @@ type exitView struct {
 	Filter     exit.Filter
 	// Query is the scope and filter as URL parameters, for the CSV link
 	// and the pages.
-	Query   string
-	Charts  []ragChart
-	Trend   trendChart
-	Page    int
-	Pages   int
-	Listed  []exit.Rated
-	Showing string
+	Query  string
+	Charts []ragChart
+	Trend  trendChart
+	// Pager says which page of the deployments the drill-down lists.
+	paging.Pager
+	Listed []exit.Rated
 }
 
 // exitScope works out whose deployments the viewer sees: the acting
@@ -140,17 +139,10 @@ func (s *Server) loadExit(c echo.Context) (*exitView, error) {
 		newRAGChart("by-path", "Deployments by exit path", "Exit path", "path", d.ByPath, link),
 		newRAGChart("by-stage", "Deployments by stage of the exit plan", "Stage", "stage", d.ByStage, link))
 	v.Trend = newTrendChart(d.Trend)
-	v.Page, _ = strconv.Atoi(c.QueryParam("page"))
-	v.Pages = (len(d.Deployments) + exitPageSize - 1) / exitPageSize
-	if v.Page < 1 || v.Page > v.Pages {
-		v.Page = 1
-	}
-	from := (v.Page - 1) * exitPageSize
-	to := min(from+exitPageSize, len(d.Deployments))
+	wanted, _ := strconv.Atoi(c.QueryParam("page"))
+	v.Pager = paging.Of(len(d.Deployments), exitPageSize, wanted)
+	from, to := v.Bounds()
 	v.Listed = d.Deployments[from:to]
-	if len(d.Deployments) > 0 {
-		v.Showing = fmt.Sprintf("Showing %d to %d of %d", from+1, to, len(d.Deployments))
-	}
 	return v, nil
 }
 

@@ -190,6 +190,9 @@ func (t templates) execute(w io.Writer, name string, data any) error {
 
 // render writes page name with status.
 func (s *Server) render(c echo.Context, status int, name string, data *Page) error {
+	if s.rendering != nil {
+		s.rendering(name, data)
+	}
 	var buf bytes.Buffer
 	if err := s.templates.execute(&buf, name, data); err != nil {
 		return err

@@ -96,6 +96,10 @@ type Server struct {
 	// middleware need not read (and buffer) the whole body.
 	uploads map[string]bool
 	viewers *viewerCache
+	// rendering, when set, is shown every page as it is rendered: the
+	// signed-in pages benchmark renders the same pages again, without the
+	// portal's work, for its baseline. Nil outside that benchmark.
+	rendering func(name string, p *Page)
 }
 
 // Route is one page or action and the permission it needs. Routes with an
