@@ -208,13 +208,16 @@ trust procurement leads through the development provider (the leads of the
 its own), and has all 50 request the same page at once until 3,000 requests
 have been made: dashboard (/), competition list (/competitions) and the
 opened bids of the user's competition (/competitions/:id/bids). The
-baseline, in the same run: the very HTML each user was sent, served by a
-bare Echo handler (no middleware, session or database) on another loopback
-port to the same 50 clients.
+baseline, in the same run: a bare Echo handler (no middleware, session,
+database or authorisation work) on another loopback port serving the same
+layout to the same 50 clients: it renders the same page template from the
+very data the portal rendered each user's page from. A second, static
+baseline serves the bytes each user was sent.
 
 - p50-ms, p99-ms, req/s: the portal; bare-p50-ms, bare-p99-ms, bare-req/s:
   the bare handler; ratio-vs-bare: the portal's requests per second over
-  the bare handler's.
+  the bare handler's; static-req/s and ratio-vs-static: the same for the
+  static baseline.
 - rss-peak-MiB, heap-peak-MiB: as for the rush, sampled while the portal
   served the page (the process also holds the 50 clients).
 
