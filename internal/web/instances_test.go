@@ -43,6 +43,7 @@ func TestTwoInstancesBehaveAsOne(t *testing.T) {
 	}
 	t.Run("sessions work on every instance", testSessionsOnEveryInstance)
 	t.Run("a role revoked on one instance is refused on the other", testRoleChangesReachEveryInstance)
+	t.Run("a user disabled on one instance is signed out on the other", testDisabledUserSignedOutEverywhere)
 	t.Run("emails are sent exactly once", testEmailsSentOnce)
 	t.Run("periodic jobs are scheduled by one leader", testPeriodicJobsScheduledOnce)
 	t.Run("two openings never run twice", testConcurrentOpenings)
@@ -215,6 +216,54 @@ func testRoleChangesReachEveryInstance(t *testing.T) {
 	}
 	if r := onB.Get("/competitions"); r.Status != http.StatusOK {
 		t.Fatalf("the evaluator role Ben keeps, on B: status %d", r.Status)
+	}
+}
+
+// testDisabledUserSignedOutEverywhere: a person browsing on both instances,
+// each of which remembers their session, is disabled through A's
+// administration pages. A refuses them at once and B within 2 seconds; the
+// sessions are gone from the database, and signing in again is refused.
+func testDisabledUserSignedOutEverywhere(t *testing.T) {
+	const limit = 2 * time.Second
+	const page = "/competitions"
+	a, b := twoInstances(t)
+	ben := a.UserID(t, "demo-evaluator")
+	onA := a.Browser(t)
+	onA.SignInAs("demo-evaluator")
+	onB := onOther(t, b, onA)
+	// Two requests on each: the second is answered from the viewer memory.
+	for i := 0; i < 2; i++ {
+		if r := onA.Get(page); r.Status != http.StatusOK || !signedIn(r) {
+			t.Fatalf("before disabling, on A: status %d, signed in %v", r.Status, signedIn(r))
+		}
+		if r := onB.Get(page); r.Status != http.StatusOK || !signedIn(r) {
+			t.Fatalf("before disabling, on B: status %d, signed in %v", r.Status, signedIn(r))
+		}
+	}
+
+	admin := a.Browser(t)
+	admin.SignInAs("demo-platform-admin")
+	userPage := "/admin/users/" + ben
+	if r := admin.PostForm(userPage, userPage+"/disable", nil); r.Status != http.StatusSeeOther {
+		t.Fatalf("disabling through A's administration pages: status %d", r.Status)
+	}
+	disabled := time.Now()
+	if r := onA.Get(page); signedIn(r) {
+		t.Fatalf("the disabled user on A: status %d, still signed in", r.Status)
+	}
+	waitFor(t, limit, "B to sign out the user disabled on A", func() bool { return !signedIn(onB.Get(page)) })
+	t.Logf("disabled user signed out on B %v after disabling on A", time.Since(disabled).Round(time.Millisecond))
+	var sessions int64
+	if err := b.App.DB.Raw("SELECT count(*) FROM sessions WHERE user_id = ?", ben).Scan(&sessions).Error; err != nil {
+		t.Fatal(err)
+	}
+	if sessions != 0 {
+		t.Fatalf("%d sessions of the disabled user remain", sessions)
+	}
+	// Each test instance has its own development provider (its own issuer),
+	// so signing in again is tried through A, whose provider issued Ben's.
+	if r, err := a.Browser(t).TrySignInAs("demo-evaluator"); err == nil && signedIn(r) {
+		t.Fatal("the disabled user signed in again")
 	}
 }
 
