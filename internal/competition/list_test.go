@@ -14,7 +14,7 @@ import (
 
 // A trust's competitions come a page at a time, newest first, the ones it
 // only buys in among them; a page past the last is the last, and another
-// trust's competitions never appear.
+// trust's competitions never appear; a trust with none has one empty page.
 func TestCompetitionsPageByPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -53,6 +53,9 @@ func TestCompetitionsPageByPage(t *testing.T) {
 			{x.rj7, 2, 2, total, competition.ListPageSize, 3},
 			{x.rj7, 9, 2, total, competition.ListPageSize, 3},
 			{x.rj1, 1, 1, (total + 1) / 2, 0, (total + 1) / 2},
+			{x.rj1, 3, 1, (total + 1) / 2, 0, (total + 1) / 2},
+			{x.outsider, 1, 1, 0, 0, 0},
+			{x.outsider, 4, 1, 0, 0, 0},
 		} {
 			l, err := x.s.Competitions(ctx, tc.org, tc.page)
 			if err != nil {

@@ -230,28 +230,58 @@ const listColumns = "c.id, c.reference, c.title, c.lead_org_id, c.status, c.ques
 // buys in, as lead or as one of the buying trusts, drafts included: the
 // ones it joined most recently first (for the lead, the ones it created),
 // with the columns in listColumns only. A page past the last is the last.
-// Each page takes two queries that read only its own rows (the index
-// competition_buyers_listed gives the order).
+// A page takes one query that reads only its own rows (the index
+// competition_buyers_listed gives the order) and counts the whole list in
+// the same round trip; a page past the last takes two more.
 func (s *Service) Competitions(ctx context.Context, orgID string, page int) (*CompetitionList, error) {
 	db := s.DB.WithContext(ctx)
-	var n int64
-	if err := db.Model(&Buyer{}).Where("organisation_id = ?", orgID).Count(&n).Error; err != nil {
-		return nil, fmt.Errorf("count competitions: %w", err)
-	}
-	out := &CompetitionList{Pager: paging.Of(int(n), ListPageSize, page)}
-	if n == 0 {
-		return out, nil
-	}
-	err := db.Table("competition_buyers b").Joins("JOIN competitions c ON c.id = b.competition_id").Select(listColumns).
-		Where("b.organisation_id = ?", orgID).Order("b.added_at DESC, b.id DESC").
-		Limit(ListPageSize).Offset(out.Offset()).Scan(&out.Competitions).Error
+	page = max(page, 1)
+	rows, n, err := listPage(db, orgID, page)
 	if err != nil {
-		return nil, fmt.Errorf("list competitions: %w", err)
+		return nil, err
 	}
-	for i := range out.Competitions {
+	if len(rows) == 0 && n > 0 {
+		// Past the last page, which the count now says.
+		page = paging.Of(int(n), ListPageSize, page).Page
+		if rows, n, err = listPage(db, orgID, page); err != nil {
+			return nil, err
+		}
+	}
+	out := &CompetitionList{Pager: paging.Of(int(n), ListPageSize, page), Competitions: make([]Competition, len(rows))}
+	for i := range rows {
+		out.Competitions[i] = rows[i].Competition
 		out.Competitions[i].utc()
 	}
 	return out, nil
+}
+
+// listedRow is a competition on a page of a list, with the length of the
+// whole list.
+type listedRow struct {
+	Competition
+	Matching int64
+}
+
+// listPage reads page (from 1) of orgID's list and how many the whole
+// list holds; when the page is past the last it has no rows, but the
+// count is still read.
+func listPage(db *gorm.DB, orgID string, page int) ([]listedRow, int64, error) {
+	var rows []listedRow
+	err := db.Table("competition_buyers b").Joins("JOIN competitions c ON c.id = b.competition_id").
+		Select(listColumns+", (SELECT count(*) FROM competition_buyers n WHERE n.organisation_id = ?) AS matching", orgID).
+		Where("b.organisation_id = ?", orgID).Order("b.added_at DESC, b.id DESC").
+		Limit(ListPageSize).Offset((page - 1) * ListPageSize).Scan(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("list competitions: %w", err)
+	}
+	if len(rows) > 0 {
+		return rows, rows[0].Matching, nil
+	}
+	var n int64
+	if err := db.Model(&Buyer{}).Where("organisation_id = ?", orgID).Count(&n).Error; err != nil {
+		return nil, 0, fmt.Errorf("count competitions: %w", err)
+	}
+	return nil, n, nil
 }
 
 // IsBuyer reports whether the organisation is one of the competition's

@@ -36,7 +36,7 @@ func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 		})
 		if err == nil {
 			var touched bool
-			if touched, err = s.Sessions.Live(ctx, e.session); touched || err != nil {
+			if touched, err = s.Sessions.Live(ctx, e.viewer.Session); touched || err != nil {
 				s.viewers.forget(sessionID)
 			}
 		}
@@ -47,16 +47,9 @@ func (s *Server) loadViewer(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		v := &Viewer{Session: e.session, User: e.session.User, Memberships: e.memberships, Unread: e.unread}
-		if v.Session.ActingOrgID != nil {
-			for i := range v.Memberships {
-				if v.Memberships[i].OrganisationID == *v.Session.ActingOrgID {
-					v.ActingOrg = &v.Memberships[i].Organisation
-					break
-				}
-			}
-		}
-		c.Set(viewerKey, v)
+		// A copy, so that nothing a handler sets reaches other requests.
+		v := *e.viewer
+		c.Set(viewerKey, &v)
 		return next(c)
 	}
 }
@@ -75,7 +68,17 @@ func (s *Server) readViewer(ctx context.Context, token string) (*viewerEntry, er
 	if err != nil {
 		return nil, err
 	}
-	return &viewerEntry{session: sess, memberships: ms, unread: unread}, nil
+	v := &Viewer{Session: sess, User: sess.User, Memberships: ms, Unread: unread}
+	if sess.ActingOrgID != nil {
+		for i := range ms {
+			if ms[i].OrganisationID == *sess.ActingOrgID {
+				v.ActingOrg = &ms[i].Organisation
+				break
+			}
+		}
+	}
+	v.Nav = navigation(s.authz, v)
+	return &viewerEntry{viewer: v}, nil
 }
 
 // require guards a route: the person must be signed in, acting for an

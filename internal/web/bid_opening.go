@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -26,22 +27,27 @@ import (
 func (s *Server) bidsCompetition(c echo.Context) (comp *competition.Competition, lead, keyholder bool, err error) {
 	ctx := c.Request().Context()
 	v := viewer(c)
-	if v != nil {
+	if v != nil && v.ActingOrg != nil {
 		// A trust lead acting for the lead trust holds a key whether or not
-		// they sit on the panel; asked first, as it takes two queries where
-		// the panel takes several.
-		bc, err := s.readCompetitionQuiet(c)
+		// they sit on the panel; asked first, as it needs only the
+		// competition (the lead trust is the one they act for), where the
+		// panel takes several queries. Neither refuses, so neither audits.
+		comp, err := s.Competition.Competition(ctx, c.Param("id"))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, false, false, err
 		}
-		if err == nil && bc.CanWrite && v.ActingOrg != nil && v.ActingOrg.ID == bc.Competition.LeadOrgID {
-			return bc.Competition, true, true, nil
+		if err == nil && v.ActingOrg.ID == comp.LeadOrgID && s.may(c, v.ActingOrg, "competition", "write") {
+			return comp, true, true, nil
 		}
 		onPanel, err := s.Competition.OnPanel(ctx, c.Param("id"), v.User.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, false, false, err
 		}
 		if onPanel {
+			bc, err := s.readCompetitionQuiet(c)
+			if err != nil {
+				return nil, false, false, err
+			}
 			return bc.Competition, bc.CanWrite, true, nil
 		}
 	}
@@ -52,8 +58,8 @@ func (s *Server) bidsCompetition(c echo.Context) (comp *competition.Competition,
 	return bc.Competition, bc.CanWrite, bc.CanWrite, nil
 }
 
-// readCompetitionQuiet is whether the viewer is a trust lead of the lead
-// trust, for a viewer already let in as a panel member: no refusal is
+// readCompetitionQuiet is the competition with whether the viewer may
+// change it, for a viewer already let in as a panel member: no refusal is
 // audited, since none happened.
 func (s *Server) readCompetitionQuiet(c echo.Context) (*buyerCompetition, error) {
 	ctx := c.Request().Context()
@@ -116,7 +122,7 @@ func (s *Server) renderBids(c echo.Context, status int, comp *competition.Compet
 		if err != nil {
 			return err
 		}
-		data["Bids"] = list
+		data["Bids"] = openedBidRows(list)
 	}
 	p := s.formPage(c, "Bids: "+comp.Title, formErr)
 	if formErr == nil {
@@ -125,6 +131,25 @@ func (s *Server) renderBids(c echo.Context, status int, comp *competition.Compet
 	p.BackURL = competition.CompetitionPath(comp.ID)
 	p.Data = data
 	return s.render(c, status, "bid_opening", p)
+}
+
+// openedBidRow is an opened bid as the bids page shows it, in the very
+// strings shown (see competitionRow for why flat).
+type openedBidRow struct {
+	Supplier, Received, SHA256, Outcome string
+}
+
+func openedBidRows(list []competition.Bid) []openedBidRow {
+	out := make([]openedBidRow, len(list))
+	for i, b := range list {
+		outcome := "Opened for evaluation"
+		if b.Status == competition.BidExcluded {
+			outcome = "Excluded: " + b.ExcludedReason
+		}
+		out[i] = openedBidRow{Supplier: b.Supplier.Name, SHA256: b.SHA256, Outcome: outcome,
+			Received: ukTimeSeconds(b.ReceivedAt) + " (version " + strconv.Itoa(b.VersionNumber) + ")"}
+	}
+	return out
 }
 
 // competitionOpen turns the viewer's opening key; the second keyholder's

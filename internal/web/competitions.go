@@ -27,17 +27,21 @@ import (
 // the competition service's; these handlers parse, ask it, and show the
 // answer or redirect.
 
-// competitionRow is a competition on a list, with the state the clock
-// gives it now.
+// competitionRow is a competition on a list as the list shows it, with
+// the state the clock gives it now. Its fields are the very strings shown:
+// html/template finds a field of a flat struct by name directly, where one
+// of an embedded struct is searched for, and a call made in the template
+// goes through reflection; on a list of 25 rows that was most of the
+// page's rendering.
 type competitionRow struct {
-	competition.Competition
-	StateLabel string
+	ID, Reference, Title, Deadline, StateLabel string
 }
 
 func competitionRows(list []competition.Competition, now time.Time) []competitionRow {
 	out := make([]competitionRow, len(list))
 	for i, c := range list {
-		out[i] = competitionRow{Competition: c, StateLabel: competition.StateLabel(c.State(now))}
+		out[i] = competitionRow{ID: c.ID, Reference: c.Reference, Title: c.Title,
+			Deadline: ukTime(c.SubmissionDeadline), StateLabel: competition.StateLabel(c.State(now))}
 	}
 	return out
 }

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"testing"
@@ -106,7 +108,9 @@ func BenchmarkSignedInPages(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				stopProfile := profilePage(b, page.name)
 				portal, portalWall := hammer(b, users, func(u pageUser) string { return h.URL + page.path(u) })
+				stopProfile()
 				cpuAfter, err := domaintest.ReadCPU()
 				if err != nil {
 					b.Fatal(err)
@@ -131,6 +135,33 @@ func BenchmarkSignedInPages(b *testing.B) {
 				b.Logf("%d users, %d requests of %s (%d bytes for the first user); %s", len(users), len(portal), page.name, len(bodies[0]), cpuAfter.Since(cpu))
 			}
 		})
+	}
+}
+
+// envPageProfiles names a folder to write a CPU profile of each page's
+// portal run to (PAGE.cpu.prof), leaving out the seed and the baselines.
+const envPageProfiles = "PORTAL_BENCH_PROFILES"
+
+// profilePage starts a CPU profile of one page's run if envPageProfiles is
+// set, and returns what stops it.
+func profilePage(b *testing.B, page string) (stop func()) {
+	b.Helper()
+	dir := os.Getenv(envPageProfiles)
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, page+".cpu.prof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

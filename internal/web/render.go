@@ -53,15 +53,10 @@ var funcs = template.FuncMap{
 	"regimeLabel":      framework.RegimeLabel,
 	"callOffLabel":     framework.CallOffLabel,
 	"appointmentLabel": framework.AppointmentLabel,
-	"ukTime": func(t time.Time) string {
-		if t.IsZero() {
-			return "Not set"
-		}
-		return uktime.MomentWithDay(t) + " (UK time)"
-	},
-	"ukTimeSeconds": func(t time.Time) string { return uktime.MomentSeconds(t) + " (UK time)" },
-	"ukDate":        uktime.Date,
-	"contractState": contracts.StateLabel,
+	"ukTime":           ukTime,
+	"ukTimeSeconds":    ukTimeSeconds,
+	"ukDate":           uktime.Date,
+	"contractState":    contracts.StateLabel,
 	"pounds": func(p *int64) string {
 		if p == nil {
 			return ""
@@ -138,6 +133,18 @@ var funcs = template.FuncMap{
 		return m, nil
 	},
 }
+
+// ukTime is a moment as pages show it, with the day and the UK time zone
+// said; "Not set" for none.
+func ukTime(t time.Time) string {
+	if t.IsZero() {
+		return "Not set"
+	}
+	return uktime.MomentWithDay(t) + " (UK time)"
+}
+
+// ukTimeSeconds is a moment to the second, as receipts show it.
+func ukTimeSeconds(t time.Time) string { return uktime.MomentSeconds(t) + " (UK time)" }
 
 // parseTemplates reads layout.html and partials/*.html as the base and every
 // other .html file as a page on top of a copy of it.

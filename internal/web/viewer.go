@@ -24,6 +24,8 @@ type Viewer struct {
 	ActingOrg   *orgs.Organisation
 	// Unread is how many notifications the person has not read.
 	Unread int64
+	// Nav is the header's menu (navigation).
+	Nav []NavLink
 }
 
 // Domain is the casbin domain the person acts in, or "" when they have not

@@ -4,8 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nhsprocure/portal/internal/auth"
-	"github.com/nhsprocure/portal/internal/orgs"
 	"github.com/nhsprocure/portal/internal/store"
 )
 
@@ -21,7 +19,7 @@ const viewerCacheSweep = 1024
 // viewerCache remembers, per session, what every signed-in request reads
 // before its handler runs: the session with its user, their roles and
 // their unread count, three queries that were most of the work of a
-// simple page. An entry is used only while the role rules in force are
+// simple page, and the menu their roles give them. An entry is used only while the role rules in force are
 // the ones it was read under, and is forgotten when a change to the
 // session or the person is announced, on any instance; the session's
 // expiry is still checked on every request (auth.Sessions.Live).
@@ -38,9 +36,7 @@ type viewerCache struct {
 // viewerEntry is what is remembered of one session. It is shared by the
 // requests that use it and never changed once stored.
 type viewerEntry struct {
-	session      *auth.Session
-	memberships  []orgs.Membership
-	unread       int64
+	viewer       *Viewer
 	rolesVersion int64
 	loaded       time.Time
 }
@@ -104,7 +100,7 @@ func (c *viewerCache) heard(key string) {
 		delete(c.entries, session)
 	case user != "":
 		for id, e := range c.entries {
-			if e.session.UserID == user {
+			if e.viewer.Session.UserID == user {
 				delete(c.entries, id)
 			}
 		}
