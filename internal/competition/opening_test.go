@@ -167,6 +167,19 @@ func TestTwoKeysTwoPeople(t *testing.T) {
 				t.Fatalf("bid %d: %+v, want receipt %+v", i, b, want)
 			}
 		}
+		// The list for the bids page says the same of each, in the same order.
+		listed, err := s.OpenedBidList(ctx, x.aisha, got)
+		if err != nil || len(listed) != len(bids) {
+			t.Fatalf("bid list %+v (err %v)", listed, err)
+		}
+		for i, l := range listed {
+			b := bids[i]
+			want := competition.BidListing{ID: b.ID, SupplierOrgID: b.SupplierOrgID, SupplierName: b.Supplier.Name, VersionNumber: b.VersionNumber,
+				SHA256: b.SHA256, ReceivedAt: b.ReceivedAt, Status: b.Status, ExcludedReason: b.ExcludedReason}
+			if l != want {
+				t.Fatalf("listed bid %d: %+v, want %+v", i, l, want)
+			}
+		}
 		// A panel member reads once they have declared their interests.
 		x.declareNone(t, c, x.chloe)
 		content, err := s.BidContent(ctx, x.chloe, bids[0].ID)
@@ -271,9 +284,12 @@ func TestCrossingTenants(t *testing.T) {
 		if err != nil || len(bids) != 2 {
 			t.Fatalf("bids %+v (err %v)", bids, err)
 		}
+		opened := x.reload(t, c.ID)
 		for _, who := range []audit.Actor{x.omar, x.yara, x.sarah, x.james} {
 			_, err := s.OpenedBids(ctx, who, c.ID)
 			forbidden(who.Label+" listing the bids", err)
+			_, err = s.OpenedBidList(ctx, who, opened)
+			forbidden(who.Label+" listing the bids for their page", err)
 			for _, b := range bids {
 				_, err := s.BidContent(ctx, who, b.ID)
 				forbidden(who.Label+" reading a bid", err)
@@ -282,8 +298,8 @@ func TestCrossingTenants(t *testing.T) {
 		if n := deniedFor(t, x, "competition.bids.key", c.ID); n != 4 {
 			t.Errorf("keys refused %d times in the audit log, want 4", n)
 		}
-		if n := deniedFor(t, x, "competition.bids.list", c.ID); n != 4 {
-			t.Errorf("lists refused %d times in the audit log, want 4", n)
+		if n := deniedFor(t, x, "competition.bids.list", c.ID); n != 8 {
+			t.Errorf("lists refused %d times in the audit log, want 8 (two for each)", n)
 		}
 		for _, b := range bids {
 			if n := deniedFor(t, x, "competition.bid.read", b.ID); n != 4 {

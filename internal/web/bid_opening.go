@@ -118,7 +118,7 @@ func (s *Server) renderBids(c echo.Context, status int, comp *competition.Compet
 		data["Keys"], data["KeyTurned"] = keys, turned
 	}
 	if keyholder && comp.OpenedAt != nil {
-		list, err := s.Competition.OpenedBidsIn(ctx, actor(c), comp)
+		list, err := s.Competition.OpenedBidList(ctx, actor(c), comp)
 		if err != nil {
 			return err
 		}
@@ -139,14 +139,14 @@ type openedBidRow struct {
 	Supplier, Received, SHA256, Outcome string
 }
 
-func openedBidRows(list []competition.Bid) []openedBidRow {
+func openedBidRows(list []competition.BidListing) []openedBidRow {
 	out := make([]openedBidRow, len(list))
 	for i, b := range list {
 		outcome := "Opened for evaluation"
 		if b.Status == competition.BidExcluded {
 			outcome = "Excluded: " + b.ExcludedReason
 		}
-		out[i] = openedBidRow{Supplier: b.Supplier.Name, SHA256: b.SHA256, Outcome: outcome,
+		out[i] = openedBidRow{Supplier: b.SupplierName, SHA256: b.SHA256, Outcome: outcome,
 			Received: ukTimeSeconds(b.ReceivedAt) + " (version " + strconv.Itoa(b.VersionNumber) + ")"}
 	}
 	return out
