@@ -70,6 +70,9 @@ func run(args []string) error {
 	switch args[0] {
 	case "serve":
 		log.Info("starting", cfg.Masked()...)
+		if tuned, _ := app.TuneMemory(cfg.MemoryLimit); tuned {
+			log.Info("garbage collector tuned", "memory_limit", cfg.MemoryLimit)
+		}
 		db, err := app.Open(cfg, log)
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ func TestCompetitionsPageByPage(t *testing.T) {
 		x := setup(t, db)
 		const total = competition.ListPageSize + 3
 		var want []string
+		created := map[string]competition.Competition{}
 		start := x.clk.Now()
 		for i := range total {
 			x.clk.Set(start.Add(time.Duration(i) * time.Second))
@@ -30,6 +31,7 @@ func TestCompetitionsPageByPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			want = append([]string{c.Reference}, want...)
+			created[c.Reference] = *c
 			if i%2 == 0 {
 				if _, err := x.s.AddBuyer(ctx, x.aisha, c.ID, competition.BuyerInput{OrganisationID: x.rj1}); err != nil {
 					t.Fatal(err)
@@ -67,6 +69,16 @@ func TestCompetitionsPageByPage(t *testing.T) {
 			}
 			if tc.org == x.rj7 && !slices.Equal(refs(l), want[tc.first:tc.first+tc.count]) {
 				t.Errorf("page %d: %v, want %v", tc.page, refs(l), want[tc.first:tc.first+tc.count])
+			}
+			// Each listed competition holds what its state is worked out from.
+			for _, got := range l.Competitions {
+				c := created[got.Reference]
+				if got.ID != c.ID || got.Title != c.Title || got.LeadOrgID != c.LeadOrgID || got.Status != c.Status ||
+					!got.SubmissionDeadline.Equal(c.SubmissionDeadline) || !got.QuestionDeadline.Equal(c.QuestionDeadline) ||
+					!got.EvaluationEnd.Equal(c.EvaluationEnd) || !got.PlannedAward.Equal(c.PlannedAward) ||
+					!got.CreatedAt.Equal(c.CreatedAt) || got.State(x.clk.Now()) != c.State(x.clk.Now()) || got.SubmissionDeadline.Location() != time.UTC {
+					t.Fatalf("listed %+v, created %+v", got, c)
+				}
 			}
 		}
 	})

@@ -247,41 +247,42 @@ func (s *Service) Competitions(ctx context.Context, orgID string, page int) (*Co
 			return nil, err
 		}
 	}
-	out := &CompetitionList{Pager: paging.Of(int(n), ListPageSize, page), Competitions: make([]Competition, len(rows))}
-	for i := range rows {
-		out.Competitions[i] = rows[i].Competition
-		out.Competitions[i].utc()
-	}
-	return out, nil
-}
-
-// listedRow is a competition on a page of a list, with the length of the
-// whole list.
-type listedRow struct {
-	Competition
-	Matching int64
+	return &CompetitionList{Pager: paging.Of(int(n), ListPageSize, page), Competitions: rows}, nil
 }
 
 // listPage reads page (from 1) of orgID's list and how many the whole
 // list holds; when the page is past the last it has no rows, but the
-// count is still read.
-func listPage(db *gorm.DB, orgID string, page int) ([]listedRow, int64, error) {
-	var rows []listedRow
-	err := db.Table("competition_buyers b").Joins("JOIN competitions c ON c.id = b.competition_id").
-		Select(listColumns+", (SELECT count(*) FROM competition_buyers n WHERE n.organisation_id = ?) AS matching", orgID).
+// count is still read. The rows are scanned column by column, in
+// listColumns' order: GORM's mapping of each row onto the whole
+// Competition was most of the work of the page.
+func listPage(db *gorm.DB, orgID string, page int) (list []Competition, matching int64, err error) {
+	rows, err := db.Table("competition_buyers b").Joins("JOIN competitions c ON c.id = b.competition_id").
+		Select(listColumns+", (SELECT count(*) FROM competition_buyers n WHERE n.organisation_id = ?)", orgID).
 		Where("b.organisation_id = ?", orgID).Order("b.added_at DESC, b.id DESC").
-		Limit(ListPageSize).Offset((page - 1) * ListPageSize).Scan(&rows).Error
+		Limit(ListPageSize).Offset((page - 1) * ListPageSize).Rows()
 	if err != nil {
 		return nil, 0, fmt.Errorf("list competitions: %w", err)
 	}
-	if len(rows) > 0 {
-		return rows, rows[0].Matching, nil
+	defer rows.Close()
+	for rows.Next() {
+		var c Competition
+		if err := rows.Scan(&c.ID, &c.Reference, &c.Title, &c.LeadOrgID, &c.Status, &c.QuestionDeadline, &c.SubmissionDeadline,
+			&c.EvaluationEnd, &c.PlannedAward, &c.CreatedAt, &c.UpdatedAt, &matching); err != nil {
+			return nil, 0, fmt.Errorf("read listed competition: %w", err)
+		}
+		c.utc()
+		list = append(list, c)
 	}
-	var n int64
-	if err := db.Model(&Buyer{}).Where("organisation_id = ?", orgID).Count(&n).Error; err != nil {
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list competitions: %w", err)
+	}
+	if len(list) > 0 {
+		return list, matching, nil
+	}
+	if err := db.Model(&Buyer{}).Where("organisation_id = ?", orgID).Count(&matching).Error; err != nil {
 		return nil, 0, fmt.Errorf("count competitions: %w", err)
 	}
-	return nil, n, nil
+	return nil, matching, nil
 }
 
 // IsBuyer reports whether the organisation is one of the competition's

@@ -52,6 +52,9 @@ type Config struct {
 	S3               S3Settings
 	UploadMax        int64
 	OrgQuota         int64
+	// MemoryLimit is the soft limit on the process's memory the garbage
+	// collector works to (0: Go's defaults); see app.TuneMemory.
+	MemoryLimit int64
 
 	SMTPURL  string
 	MailFrom string
@@ -108,6 +111,11 @@ const (
 	DocumentsS3    = "s3"
 )
 
+// DefaultMemoryLimit is PORTAL_MEMORY_LIMIT's default: room for an
+// instance under a deadline's load with a quarter-gibibyte container's
+// margin (docs/benchmarks.md gives the peaks measured under it).
+const DefaultMemoryLimit = 192 << 20
+
 // IsProduction reports whether insecure conveniences must be refused.
 func (c Config) IsProduction() bool { return c.Env == Production }
 
@@ -152,6 +160,7 @@ var Vars = []Var{
 	{"PORTAL_S3_PREFIX", "", false, "With PORTAL_DOCUMENTS_BACKEND=s3: keep the documents under this prefix (folder) of the bucket, so the bucket can hold other things too."},
 	{"PORTAL_UPLOAD_MAX", "512MiB", false, "Largest file one upload may be (bytes, or with KiB, MiB or GiB)."},
 	{"PORTAL_ORG_QUOTA", "50GiB", false, "Total size of documents one organisation may store."},
+	{"PORTAL_MEMORY_LIMIT", "192MiB", false, "Soft limit on the memory one portal process uses (bytes, or with KiB, MiB or GiB), or `off` for Go's defaults. Below it the garbage collector runs half as often as Go's default (GOGC=200); near it, as often as it must to stay under. Set it to what an instance may use, less a margin for the operating system. GOMEMLIMIT or GOGC in the environment wins over it."},
 	{"PORTAL_SMTP_URL", "", true, "SMTP server for email, e.g. `smtp://user:password@smtp.example.nhs.uk:587`. Unset outside production: email goes to the development outbox page."},
 	{"PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>", false, "Sender of the portal's email."},
 	{"PORTAL_MIN_BID_DAYS_PCR2015", "10", false, "Fewest whole days from publishing a mini-competition under the Public Contracts Regulations 2015 to its submission deadline."},
@@ -199,6 +208,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.S3 = r.s3(c.DocumentsBackend == DocumentsS3)
 	c.UploadMax = r.size("PORTAL_UPLOAD_MAX", 512<<20)
 	c.OrgQuota = r.size("PORTAL_ORG_QUOTA", 50<<30)
+	if !strings.EqualFold(r.str("PORTAL_MEMORY_LIMIT", ""), "off") {
+		c.MemoryLimit = r.size("PORTAL_MEMORY_LIMIT", DefaultMemoryLimit)
+	}
 	c.SMTPURL = r.str("PORTAL_SMTP_URL", "")
 	c.MailFrom = r.str("PORTAL_MAIL_FROM", "NHS procurement portal <no-reply@procurement.example.nhs.uk>")
 	c.MinBidPeriod = map[string]time.Duration{
@@ -269,7 +281,7 @@ func (c Config) Masked() []any {
 		"session_idle", c.SessionIdle.String(), "session_absolute", c.SessionAbsolute.String(),
 		"dev_idp", c.DevIdP, "demo_data", c.DemoData, "trust_proxy", c.TrustProxy,
 		"master_key_file", c.MasterKeyFile, "documents_backend", c.DocumentsBackend, "documents_dir", c.DocumentsDir,
-		"upload_max", c.UploadMax, "org_quota", c.OrgQuota,
+		"upload_max", c.UploadMax, "org_quota", c.OrgQuota, "memory_limit", c.MemoryLimit,
 		"smtp", maskURL(c.SMTPURL), "mail_from", c.MailFrom,
 		"min_bid_period", fmt.Sprint(c.MinBidPeriod), "ocid_prefix", c.OCIDPrefix,
 	}

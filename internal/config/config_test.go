@@ -493,6 +493,22 @@ func TestRepeatedProviderIsRefused(t *testing.T) {
 	}
 }
 
+// TestMemoryLimit: PORTAL_MEMORY_LIMIT is a size, 192MiB unless set, and
+// `off` (in any case) leaves Go's defaults; anything else is refused by name.
+func TestMemoryLimit(t *testing.T) {
+	for in, want := range map[string]int64{"": config.DefaultMemoryLimit, "256MiB": 256 << 20, "1GiB": 1 << 30, "off": 0, "OFF": 0} {
+		c, err := config.Load(envOf(map[string]string{"PORTAL_MEMORY_LIMIT": in}))
+		if err != nil || c.MemoryLimit != want {
+			t.Errorf("PORTAL_MEMORY_LIMIT=%q gave %d (%v), want %d", in, c.MemoryLimit, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "none", "-5MiB"} {
+		if _, err := config.Load(envOf(map[string]string{"PORTAL_MEMORY_LIMIT": bad})); err == nil || !strings.Contains(err.Error(), "PORTAL_MEMORY_LIMIT") {
+			t.Errorf("PORTAL_MEMORY_LIMIT=%q: got %v, want an error naming it", bad, err)
+		}
+	}
+}
+
 // TestSizes: upload limits and quotas read plain bytes or KiB/MiB/GiB, and a
 // bad size names its variable.
 func TestSizes(t *testing.T) {

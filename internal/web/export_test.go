@@ -9,5 +9,8 @@ func (s *Server) WatchRendering(fn func(name string, p *Page)) { s.rendering = f
 // RenderPage renders page name from p exactly as the portal does, with
 // none of its middleware, session, database or authorisation work.
 func (s *Server) RenderPage(w io.Writer, name string, p *Page) error {
-	return s.templates.execute(w, name, p)
+	return s.templates.rendered(name, p, func(page []byte) error {
+		_, err := w.Write(page)
+		return err
+	})
 }

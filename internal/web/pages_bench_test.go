@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -62,13 +61,16 @@ type pageUser struct {
 // bytes the portal sent (HTTP and the client alone). It reports p50, p99
 // and requests per second for the portal and both baselines, the ratios
 // of throughputs, and the process's peak memory while the pages were
-// served (the process also holds the 50 clients and the bare servers).
+// served (the process also holds the 50 clients and the bare servers). The
+// process's garbage collector is set as portal serve sets it
+// (PORTAL_MEMORY_LIMIT), for the baselines as for the portal.
 // Targets: p99 under 100 ms, at least a quarter of the bare throughput.
 func BenchmarkSignedInPages(b *testing.B) {
 	if os.Getenv(storetest.EnvPostgres) == "" {
 		b.Skip("the signed-in pages benchmark runs on PostgreSQL: set " + storetest.EnvPostgres)
 	}
 	h := apptest.New(b, store.Postgres, nil)
+	defer tuneLikeAnInstance(b, h)()
 	ctx := context.Background()
 	began := time.Now()
 	counts, err := seed.Load(ctx, seed.Deps{DB: h.App.DB, Audit: h.App.Audit, Sealed: h.App.Sealed, Now: h.Clock.Now(),
@@ -93,11 +95,9 @@ func BenchmarkSignedInPages(b *testing.B) {
 				bodies[i] = r.Body
 			}
 			bare := bareServer(b, len(users), func(c echo.Context, i int) error {
-				var buf bytes.Buffer
-				if err := h.App.Server.RenderPage(&buf, rendered[i].name, rendered[i].page); err != nil {
-					return err
-				}
-				return c.HTMLBlob(http.StatusOK, buf.Bytes())
+				c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+				c.Response().WriteHeader(http.StatusOK)
+				return h.App.Server.RenderPage(c.Response(), rendered[i].name, rendered[i].page)
 			})
 			static := bareServer(b, len(users), func(c echo.Context, i int) error {
 				return c.HTMLBlob(http.StatusOK, []byte(bodies[i]))
@@ -136,6 +136,16 @@ func BenchmarkSignedInPages(b *testing.B) {
 			}
 		})
 	}
+}
+
+// tuneLikeAnInstance sets the process's garbage collector as portal serve
+// sets an instance's (app.TuneMemory), so a load benchmark measures what
+// runs in production, and returns what restores it.
+func tuneLikeAnInstance(b *testing.B, h *apptest.Harness) (restore func()) {
+	b.Helper()
+	tuned, restore := app.TuneMemory(h.App.Config.MemoryLimit)
+	b.Logf("garbage collector tuned as an instance's: %v (memory limit %d MiB)", tuned, h.App.Config.MemoryLimit>>20)
+	return restore
 }
 
 // envPageProfiles names a folder to write a CPU profile of each page's
