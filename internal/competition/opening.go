@@ -445,20 +445,38 @@ type BidListing struct {
 
 // OpenedBidList is OpenedBids, with the same checks, for the page listing
 // the bids of a competition it has just read. The page is read on every
-// visit, so it reads only what it shows, and the supplier's name row by
-// row through its key: a join let PostgreSQL's generic plan read every
-// organisation to find a dozen.
+// visit, so it reads only what it shows, with the supplier's name looked
+// up row by row through its key (a join let PostgreSQL's generic plan read
+// every organisation to find a dozen). For the usual reader, a trust lead
+// of the lead trust, one query both checks and lists: its rows are there
+// only if they hold the role, and anyone else (a panel member, or a
+// competition without bids) is checked as OpenedBids checks them.
 func (s *Service) OpenedBidList(ctx context.Context, actor audit.Actor, c *Competition) ([]BidListing, error) {
 	db := s.DB.WithContext(ctx)
+	if c.OpenedAt != nil && actor.UserID != "" {
+		out, err := bidListing(db, c.ID, roleHeld, actor.UserID, c.LeadOrgID, string(authz.TrustLead))
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+	}
 	if err := s.mayListBids(ctx, db, actor, c); err != nil {
 		return nil, err
 	}
-	var out []BidListing
-	err := db.Table("competition_bids b").
+	return bidListing(db, c.ID, "")
+}
+
+// bidListing lists the competition's opened bids by supplier name, only if
+// the SQL condition guard (with its arguments) holds, when one is given.
+func bidListing(db *gorm.DB, competitionID, guard string, args ...any) ([]BidListing, error) {
+	q := db.Table("competition_bids b").
 		Select("b.id, b.supplier_org_id, b.version_number, b.sha256, b.received_at, b.status, b.excluded_reason, "+
 			"(SELECT o.name FROM organisations o WHERE o.id = b.supplier_org_id) AS supplier_name").
-		Where("b.competition_id = ?", c.ID).Order("supplier_name, b.id").Scan(&out).Error
-	if err != nil {
+		Where("b.competition_id = ?", competitionID)
+	if guard != "" {
+		q = q.Where(guard, args...)
+	}
+	var out []BidListing
+	if err := q.Order("supplier_name, b.id").Scan(&out).Error; err != nil {
 		return nil, fmt.Errorf("list opened bids: %w", err)
 	}
 	for i := range out {

@@ -167,17 +167,20 @@ func TestTwoKeysTwoPeople(t *testing.T) {
 				t.Fatalf("bid %d: %+v, want receipt %+v", i, b, want)
 			}
 		}
-		// The list for the bids page says the same of each, in the same order.
-		listed, err := s.OpenedBidList(ctx, x.aisha, got)
-		if err != nil || len(listed) != len(bids) {
-			t.Fatalf("bid list %+v (err %v)", listed, err)
-		}
-		for i, l := range listed {
-			b := bids[i]
-			want := competition.BidListing{ID: b.ID, SupplierOrgID: b.SupplierOrgID, SupplierName: b.Supplier.Name, VersionNumber: b.VersionNumber,
-				SHA256: b.SHA256, ReceivedAt: b.ReceivedAt, Status: b.Status, ExcludedReason: b.ExcludedReason}
-			if l != want {
-				t.Fatalf("listed bid %d: %+v, want %+v", i, l, want)
+		// The list for the bids page says the same of each, in the same
+		// order, to the lead trust's lead and to a panel member alike.
+		for _, who := range []audit.Actor{x.aisha, x.chloe} {
+			listed, err := s.OpenedBidList(ctx, who, got)
+			if err != nil || len(listed) != len(bids) {
+				t.Fatalf("bid list for %s: %+v (err %v)", who.Label, listed, err)
+			}
+			for i, l := range listed {
+				b := bids[i]
+				want := competition.BidListing{ID: b.ID, SupplierOrgID: b.SupplierOrgID, SupplierName: b.Supplier.Name, VersionNumber: b.VersionNumber,
+					SHA256: b.SHA256, ReceivedAt: b.ReceivedAt, Status: b.Status, ExcludedReason: b.ExcludedReason}
+				if l != want {
+					t.Fatalf("bid %d listed for %s: %+v, want %+v", i, who.Label, l, want)
+				}
 			}
 		}
 		// A panel member reads once they have declared their interests.

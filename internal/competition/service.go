@@ -132,15 +132,18 @@ func hasRole(tx *gorm.DB, userID, orgID string, role authz.Role) (bool, error) {
 	if userID == "" || orgID == "" {
 		return false, nil
 	}
-	var n int64
-	err := tx.Table("memberships m").Joins("JOIN users u ON u.id = m.user_id").
-		Where("m.user_id = ? AND m.organisation_id = ? AND m.role = ? AND u.disabled_at IS NULL", userID, orgID, string(role)).
-		Count(&n).Error
-	if err != nil {
+	var held bool
+	if err := tx.Raw("SELECT "+roleHeld, userID, orgID, string(role)).Scan(&held).Error; err != nil {
 		return false, fmt.Errorf("check role: %w", err)
 	}
-	return n > 0, nil
+	return held, nil
 }
+
+// roleHeld is SQL true when the user (first argument) holds the role
+// (third) in the organisation (second) and is not disabled: hasRole, and a
+// query guarded by it (OpenedBidList).
+const roleHeld = "EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id " +
+	"WHERE m.user_id = ? AND m.organisation_id = ? AND m.role = ? AND u.disabled_at IS NULL)"
 
 // requireLead refuses unless the actor is a trust lead of the lead trust:
 // the trust running the competition answers for it, not the other buying
