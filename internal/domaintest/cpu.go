@@ -40,7 +40,7 @@ func ReadCPU() (CPUUse, error) {
 		return CPUUse{}, fmt.Errorf("machine CPU time: unexpected /proc/stat line %q", line)
 	}
 	for i, f := range fields[1:] {
-		ticks, err := strconv.ParseUint(string(f), 10, 64)
+		ticks, err := strconv.ParseInt(string(f), 10, 64)
 		if err != nil {
 			return CPUUse{}, fmt.Errorf("machine CPU time: %q: %w", f, err)
 		}

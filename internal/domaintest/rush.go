@@ -62,7 +62,7 @@ func (r Rush) Run(prepare func(i int), work func(i int) error) RushResult {
 	start := time.Now()
 	for i := range r.Suppliers {
 		wg.Go(func() {
-			time.Sleep(time.Duration(mrand.Int64N(int64(r.Window))))
+			time.Sleep(time.Duration(mrand.Int64N(int64(r.Window)))) // #nosec G404 -- a benchmark's arrival time, not a secret
 			if prepare != nil {
 				prepare(i)
 			}

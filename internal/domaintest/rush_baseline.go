@@ -43,7 +43,7 @@ CREATE TABLE rush_baseline_bids (id bigserial PRIMARY KEY, supplier integer NOT 
 	}()
 
 	docs := make([][]byte, r.Suppliers)
-	res := r.Run(func(i int) { docs[i] = RushPDF(uint64(i)) }, func(i int) error {
+	res := r.Run(func(i int) { docs[i] = RushPDF(uint64(i)) }, func(i int) error { // #nosec G115 -- i is a supplier index from range, never negative
 		defer func() { docs[i] = nil }()
 		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			var id int64

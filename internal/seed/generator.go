@@ -1,6 +1,7 @@
 package seed
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"time"
 
@@ -67,12 +68,8 @@ type awardable struct {
 // id draws a version 4 UUID from the seeded source, so IDs repeat for a seed.
 func (g *generator) id() string {
 	var b [16]byte
-	for i := 0; i < 16; i += 8 {
-		v := g.rnd.Uint64()
-		for j := 0; j < 8; j++ {
-			b[i+j] = byte(v >> (8 * j))
-		}
-	}
+	binary.LittleEndian.PutUint64(b[:8], g.rnd.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], g.rnd.Uint64())
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return uuid.UUID(b).String()
