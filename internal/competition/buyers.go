@@ -187,16 +187,10 @@ func (s *Service) Buyers(ctx context.Context, competitionID string) ([]Buyer, er
 	return buyers(s.DB.WithContext(ctx), competitionID)
 }
 
-// WithBuyers returns the competition and its buying trusts, lead first,
-// as Competition and Buyers do, reading the competition once.
-func (s *Service) WithBuyers(ctx context.Context, competitionID string) (*Competition, []Buyer, error) {
-	db := s.DB.WithContext(ctx)
-	c, err := load(db, competitionID)
-	if err != nil {
-		return nil, nil, err
-	}
-	b, err := buyersOf(db, c)
-	return c, b, err
+// BuyersIn is Buyers for a competition the caller has just read, without
+// reading it again.
+func (s *Service) BuyersIn(ctx context.Context, c *Competition) ([]Buyer, error) {
+	return buyersOf(s.DB.WithContext(ctx), c)
 }
 
 func buyers(db *gorm.DB, competitionID string) ([]Buyer, error) {

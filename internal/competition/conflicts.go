@@ -350,7 +350,7 @@ func HasRole(db *gorm.DB, userID, orgID string, role authz.Role) (bool, error) {
 // permission: OpenedBids does.
 func OpenedBidsOf(db *gorm.DB, competitionID string) ([]Bid, error) {
 	var out []Bid
-	// One query, the supplier joined: the bids page reads this each time.
+	// One query, the supplier joined.
 	err := db.Joins("Supplier").
 		Where("competition_bids.competition_id = ?", competitionID).Order(`"Supplier".name, competition_bids.id`).Find(&out).Error
 	if err != nil {

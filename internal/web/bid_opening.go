@@ -25,55 +25,35 @@ import (
 // whether the viewer may turn a key and list the bids: a trust lead of the
 // lead trust or a panel member.
 func (s *Server) bidsCompetition(c echo.Context) (comp *competition.Competition, lead, keyholder bool, err error) {
-	ctx := c.Request().Context()
-	v := viewer(c)
-	if v != nil && v.ActingOrg != nil {
+	comp, err = s.competitionInURL(c)
+	if err != nil {
+		return nil, false, false, err
+	}
+	if v := viewer(c); v != nil {
 		// A trust lead acting for the lead trust holds a key whether or not
-		// they sit on the panel; asked first, as it needs only the
-		// competition (the lead trust is the one they act for), where the
-		// panel takes several queries. Neither refuses, so neither audits.
-		comp, err := s.Competition.Competition(ctx, c.Param("id"))
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, false, false, err
-		}
-		if err == nil && v.ActingOrg.ID == comp.LeadOrgID && s.may(c, v.ActingOrg, "competition", "write") {
+		// they sit on the panel; asked first, as it needs nothing more than
+		// the competition, where the panel takes several queries.
+		if v.ActingOrg != nil && v.ActingOrg.ID == comp.LeadOrgID && s.may(c, v.ActingOrg, "competition", "write") {
 			return comp, true, true, nil
 		}
-		onPanel, err := s.Competition.OnPanel(ctx, c.Param("id"), v.User.ID)
+		onPanel, err := s.Competition.OnPanel(c.Request().Context(), comp.ID, v.User.ID)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, false, false, err
 		}
 		if onPanel {
-			bc, err := s.readCompetitionQuiet(c)
+			// Let in as a panel member, whatever their trusts: no refusal.
+			bc, _, err := s.withBuyers(c, comp)
 			if err != nil {
 				return nil, false, false, err
 			}
-			return bc.Competition, bc.CanWrite, true, nil
+			return comp, bc.CanWrite, true, nil
 		}
 	}
-	bc, err := s.readCompetition(c)
+	bc, err := s.buyerCompetition(c, comp)
 	if err != nil {
 		return nil, false, false, err
 	}
-	return bc.Competition, bc.CanWrite, bc.CanWrite, nil
-}
-
-// readCompetitionQuiet is the competition with whether the viewer may
-// change it, for a viewer already let in as a panel member: no refusal is
-// audited, since none happened.
-func (s *Server) readCompetitionQuiet(c echo.Context) (*buyerCompetition, error) {
-	ctx := c.Request().Context()
-	comp, buyers, err := s.Competition.WithBuyers(ctx, c.Param("id"))
-	if err != nil {
-		return nil, err
-	}
-	bc := &buyerCompetition{Competition: comp, Buyers: buyers}
-	for i := range buyers {
-		if buyers[i].Lead {
-			bc.CanWrite = s.may(c, &buyers[i].Organisation, "competition", "write")
-		}
-	}
-	return bc, nil
+	return comp, bc.CanWrite, bc.CanWrite, nil
 }
 
 // bidsPath is the competition's bids page.

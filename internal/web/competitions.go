@@ -295,33 +295,54 @@ func (bc *buyerCompetition) LeadName() string {
 // gets 404, so the competition's existence is not revealed, and the attempt
 // is audited.
 func (s *Server) readCompetition(c echo.Context) (*buyerCompetition, error) {
-	ctx := c.Request().Context()
-	id := c.Param("id")
-	comp, err := s.Competition.Competition(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		s.auditDenied(c, "competition.read", "competition", id)
-		return nil, errNotFound
-	}
+	comp, err := s.competitionInURL(c)
 	if err != nil {
 		return nil, err
 	}
-	buyers, err := s.Competition.Buyers(ctx, comp.ID)
+	return s.buyerCompetition(c, comp)
+}
+
+// buyerCompetition is readCompetition for a competition already loaded.
+func (s *Server) buyerCompetition(c echo.Context, comp *competition.Competition) (*buyerCompetition, error) {
+	bc, allowed, err := s.withBuyers(c, comp)
 	if err != nil {
 		return nil, err
-	}
-	bc := &buyerCompetition{Competition: comp, Buyers: buyers}
-	allowed := false
-	for i := range buyers {
-		allowed = allowed || s.may(c, &buyers[i].Organisation, "competition", "read")
-		if buyers[i].Lead {
-			bc.CanWrite = s.may(c, &buyers[i].Organisation, "competition", "write")
-		}
 	}
 	if !allowed {
 		s.auditDenied(c, "competition.read", "competition", comp.ID)
 		return nil, errNotFound
 	}
 	return bc, nil
+}
+
+// competitionInURL loads the competition the URL names; an unknown one is
+// 404, audited as a refused read.
+func (s *Server) competitionInURL(c echo.Context) (*competition.Competition, error) {
+	id := c.Param("id")
+	comp, err := s.Competition.Competition(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.auditDenied(c, "competition.read", "competition", id)
+		return nil, errNotFound
+	}
+	return comp, err
+}
+
+// withBuyers adds comp's buying trusts and whether the viewer may change
+// it (a trust lead of the lead trust); allowed says whether they may read
+// it as a user of one of those trusts. It refuses nobody.
+func (s *Server) withBuyers(c echo.Context, comp *competition.Competition) (bc *buyerCompetition, allowed bool, err error) {
+	buyers, err := s.Competition.BuyersIn(c.Request().Context(), comp)
+	if err != nil {
+		return nil, false, err
+	}
+	bc = &buyerCompetition{Competition: comp, Buyers: buyers}
+	for i := range buyers {
+		allowed = allowed || s.may(c, &buyers[i].Organisation, "competition", "read")
+		if buyers[i].Lead {
+			bc.CanWrite = s.may(c, &buyers[i].Organisation, "competition", "write")
+		}
+	}
+	return bc, allowed, nil
 }
 
 // leadCompetition is readCompetition for a change: the viewer must also be

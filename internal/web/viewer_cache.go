@@ -19,10 +19,11 @@ const viewerCacheSweep = 1024
 // viewerCache remembers, per session, what every signed-in request reads
 // before its handler runs: the session with its user, their roles and
 // their unread count, three queries that were most of the work of a
-// simple page, and the menu their roles give them. An entry is used only while the role rules in force are
-// the ones it was read under, and is forgotten when a change to the
-// session or the person is announced, on any instance; the session's
-// expiry is still checked on every request (auth.Sessions.Live).
+// simple page, and the menu their roles give them. An entry is used only
+// while the role rules in force are the ones it was read under, and is
+// forgotten when a change to the session or the person is announced, on
+// any instance; the session's expiry is still checked on every request
+// (auth.Sessions.Live).
 type viewerCache struct {
 	changes *store.Changes
 	now     func() time.Time // real time: freshness, not the domain's clock
